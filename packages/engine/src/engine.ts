@@ -1,0 +1,139 @@
+import {
+  SEVERITIES,
+  EVIDENCE_MAX_CHARS,
+  type Finding,
+  type RequestRecord,
+  type Severity,
+  type Verdict,
+  type AttackClass,
+} from './types.js';
+import { compileConfig, type CompiledConfig, type EngineConfig } from './config.js';
+import { parseRequest, type ParsedRequest } from './request/parse-request.js';
+import { DETECTORS } from './detectors/registry.js';
+import type { Detector, Reporter, RuleDef } from './detectors/detector.js';
+import type { Value, ViewName } from './value.js';
+
+/** Anomaly-score points per severity (CRS: critical 5, error 4, warning 3, notice 2). */
+export const SEVERITY_POINTS: Readonly<Record<Severity, number>> = Object.freeze({
+  info: 0,
+  low: 2,
+  medium: 3,
+  high: 4,
+  critical: 5,
+});
+
+export interface Engine {
+  /** Inspects one request. Pure and synchronous; never throws on any request. */
+  inspect(request: RequestRecord): Verdict;
+  /** Like `inspect`, also returning the parsed request (for tools that explain a verdict). */
+  inspectParsed(request: RequestRecord): { verdict: Verdict; parsed: ParsedRequest };
+  /** The compiled configuration (frozen). */
+  readonly config: CompiledConfig;
+  /** Every rule the engine can report, with its class. */
+  readonly rules: readonly (RuleDef & { class: AttackClass })[];
+}
+
+interface RuleEntry {
+  def: RuleDef;
+  cls: AttackClass;
+}
+
+/**
+ * Creates an inspection engine. The config is checked and compiled here (a bad config throws a
+ * `ConfigError` naming the field); `inspect` then only looks things up.
+ *
+ * @example
+ * const engine = createEngine({ mode: 'block' });
+ * engine.inspect({ method: 'GET', url: "/?id=1'+or+1=1--", headers: {} }).action; // 'block'
+ */
+export function createEngine(config?: EngineConfig): Engine {
+  const cfg = compileConfig(config);
+  const detectors: Detector[] = [];
+  const rules = new Map<string, RuleEntry>();
+  for (const [cls, factory] of Object.entries(DETECTORS) as [
+    AttackClass,
+    NonNullable<(typeof DETECTORS)[AttackClass]>,
+  ][]) {
+    if (cfg.classes && !cfg.classes.has(cls)) continue;
+    const d = factory(cfg);
+    detectors.push(d);
+    for (const r of d.rules) {
+      if (rules.has(r.id)) throw new Error(`duplicate rule id ${r.id}`);
+      rules.set(r.id, { def: r, cls: d.class });
+    }
+  }
+  const valueDetectors = detectors.filter((d) => d.inspectValue && d.kinds !== 0);
+  const requestDetectors = detectors.filter((d) => d.inspectRequest);
+  const hasExclusions = cfg.exclusions.length > 0;
+
+  function inspectParsed(request: RequestRecord): { verdict: Verdict; parsed: ParsedRequest } {
+    const parsed = parseRequest(request, cfg.limits);
+    const findings: Finding[] = [];
+    const seen = new Set<string>();
+    const push = (
+      rule: string,
+      location: string,
+      evidence: string,
+      decodedBy: readonly string[],
+      confidence: number | undefined,
+    ) => {
+      const entry = rules.get(rule);
+      if (!entry) throw new Error(`detector reported unknown rule ${rule}`);
+      if (cfg.isDisabled(rule)) return;
+      const key = `${rule}\u0000${location}`;
+      if (seen.has(key)) return;
+      if (hasExclusions) {
+        for (const ex of cfg.exclusions)
+          if (ex.matches(rule, entry.cls, location, parsed.path, parsed.method)) return;
+      }
+      seen.add(key);
+      findings.push({
+        rule,
+        rule_version: entry.def.version,
+        class: entry.cls,
+        severity: entry.def.severity,
+        confidence: confidence ?? entry.def.confidence,
+        location,
+        evidence: evidence.length > EVIDENCE_MAX_CHARS ? evidence.slice(0, EVIDENCE_MAX_CHARS) : evidence,
+        decoded_by: decodedBy.length ? [...decodedBy] : [],
+      });
+    };
+    const report: Reporter = {
+      value: (rule: string, v: Value, view: ViewName, evidence: string, confidence?: number) =>
+        push(rule, v.location, evidence, v.decodedBy(view), confidence),
+      request: (rule: string, location: string, evidence: string, confidence?: number) =>
+        push(rule, location, evidence, [], confidence),
+    };
+    for (const v of parsed.values) {
+      for (const d of valueDetectors) {
+        if ((d.kinds & v.kind) !== 0) d.inspectValue!(v, report);
+      }
+    }
+    for (const d of requestDetectors) d.inspectRequest!(parsed, report);
+    return { verdict: decide(findings, cfg), parsed };
+  }
+
+  return Object.freeze({
+    inspect: (request: RequestRecord) => inspectParsed(request).verdict,
+    inspectParsed,
+    config: cfg,
+    rules: Object.freeze([...rules.values()].map((e) => Object.freeze({ ...e.def, class: e.cls }))),
+  });
+}
+
+/** Scores the findings and turns them into a verdict. */
+export function decide(findings: Finding[], cfg: CompiledConfig): Verdict {
+  let score = 0;
+  let sev = 0;
+  for (const f of findings) {
+    score += SEVERITY_POINTS[f.severity];
+    const s = SEVERITIES.indexOf(f.severity);
+    if (s > sev) sev = s;
+  }
+  if (findings.length > 1)
+    findings.sort(
+      (a, b) => SEVERITY_POINTS[b.severity] - SEVERITY_POINTS[a.severity] || b.confidence - a.confidence,
+    );
+  const action = score >= cfg.blockThreshold && cfg.mode === 'block' ? 'block' : score > 0 ? 'log' : 'allow';
+  return { action, score, severity: SEVERITIES[sev]!, findings };
+}
