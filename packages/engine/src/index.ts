@@ -18,6 +18,13 @@ export {
 export { DEFAULT_LIMITS, type Limits } from './request/limits.js';
 export { parseRequest, type ParsedRequest, type ParseNote } from './request/parse-request.js';
 export { Value, View, Kind, Flag, charFlags, type ViewName, type KindName } from './value.js';
-export { DECODERS, applyDecoder, type Decoder, type DecoderName } from './decode/index.js';
+export {
+  DECODERS,
+  applyDecoder,
+  urlDecode,
+  urlDecodeFixpoint,
+  type Decoder,
+  type DecoderName,
+} from './decode/index.js';
 export { DETECTORS } from './detectors/registry.js';
 export type { Detector, DetectorFactory, Reporter, RuleDef } from './detectors/detector.js';

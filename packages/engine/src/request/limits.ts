@@ -1,6 +1,6 @@
 /** Size limits of inspection. Exceeding one is a finding (`protocol.limit_exceeded`), never a silent skip. */
 export interface Limits {
-  /** Body bytes inspected; the rest is not parsed. */
+  /** Body bytes inspected (ModSecurity's default no-files limit); the rest is not parsed. */
   max_body_bytes: number;
   /** Request-target length. */
   max_url_bytes: number;
@@ -17,7 +17,7 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
-  max_body_bytes: 1024 * 1024,
+  max_body_bytes: 128 * 1024,
   max_url_bytes: 8192,
   max_params: 1000,
   max_json_depth: 64,

@@ -1,0 +1,13 @@
+/** palisade — the CLI and the collector. Library exports for tools built on it. */
+export {
+  readRequests,
+  payloadRequests,
+  toRequests,
+  type LabelledRequest,
+  type Rejection,
+  type InputKind,
+} from './scan/read-records.js';
+export { Confusion, rates, isDetected } from './scan/metrics.js';
+export { scanFile, buildEngine } from './cli/scan-command.js';
+export { evaluate, EVAL_SETS } from './cli/eval-command.js';
+export { ERRORS, PalisadeError, type ErrorCode } from './errors.js';
