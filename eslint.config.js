@@ -22,9 +22,18 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['palisade', 'palisade/*', '@palisade/*'], message: 'engine must not import other Palisade packages' },
-            { group: ['**/server/**', '**/sensor/**', '**/web/**'], message: 'engine must not import other Palisade packages' },
-            { group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process', 'os'], message: 'engine is pure: no I/O' },
+            {
+              group: ['palisade', 'palisade/*', '@palisade/*'],
+              message: 'engine must not import other Palisade packages',
+            },
+            {
+              group: ['**/server/**', '**/sensor/**', '**/web/**'],
+              message: 'engine must not import other Palisade packages',
+            },
+            {
+              group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process', 'os'],
+              message: 'engine is pure: no I/O',
+            },
           ],
         },
       ],
@@ -36,7 +45,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['palisade', 'palisade/*', '**/server/**', '**/web/**'], message: 'sensor depends on engine only' }] },
+        {
+          patterns: [
+            {
+              group: ['palisade', 'palisade/*', '**/server/**', '**/web/**'],
+              message: 'sensor depends on engine only',
+            },
+          ],
+        },
       ],
     },
   },

@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createEngine, ConfigError, decide, compileConfig, type Finding, type RequestRecord } from './index.js';
+import {
+  createEngine,
+  ConfigError,
+  decide,
+  compileConfig,
+  type Finding,
+  type RequestRecord,
+} from './index.js';
 
-const sqli: RequestRecord = { method: 'GET', url: "/item?id=1'%20UNION%20SELECT%20password%20FROM%20users--", headers: {} };
+const sqli: RequestRecord = {
+  method: 'GET',
+  url: "/item?id=1'%20UNION%20SELECT%20password%20FROM%20users--",
+  headers: {},
+};
 
 describe('createEngine config', () => {
   it('rejects bad configuration naming the field', () => {
@@ -33,10 +44,17 @@ describe('scoring', () => {
     expect(decide([], cfg)).toMatchObject({ action: 'allow', score: 0, severity: 'info' });
     expect(decide([f('high')], cfg)).toMatchObject({ action: 'log', score: 4, severity: 'high' });
     expect(decide([f('critical')], cfg)).toMatchObject({ action: 'block', score: 5, severity: 'critical' });
-    expect(decide([f('medium'), f('low')], cfg)).toMatchObject({ action: 'block', score: 5, severity: 'medium' });
+    expect(decide([f('medium'), f('low')], cfg)).toMatchObject({
+      action: 'block',
+      score: 5,
+      severity: 'medium',
+    });
   });
   it('monitor mode never blocks but still reports', () => {
-    expect(decide([f('critical')], compileConfig({ mode: 'monitor' }))).toMatchObject({ action: 'log', score: 5 });
+    expect(decide([f('critical')], compileConfig({ mode: 'monitor' }))).toMatchObject({
+      action: 'log',
+      score: 5,
+    });
   });
   it('sensitivity sets the threshold', () => {
     expect(decide([f('high')], compileConfig({ sensitivity: 'high' })).action).toBe('block');
@@ -53,7 +71,9 @@ describe('inspect', () => {
     expect(s?.evidence.toLowerCase()).toContain('union');
   });
   it('exclusions drop findings by rule, class, location and path', () => {
-    const e = createEngine({ exclusions: [{ path: '/item', location: 'query:id', class: 'sqli', reason: 'test' }] });
+    const e = createEngine({
+      exclusions: [{ path: '/item', location: 'query:id', class: 'sqli', reason: 'test' }],
+    });
     expect(e.inspect(sqli).findings.filter((x) => x.class === 'sqli')).toEqual([]);
     const other = createEngine({ exclusions: [{ path: '/other', class: 'sqli' }] });
     expect(other.inspect(sqli).action).toBe('block');
@@ -94,7 +114,22 @@ describe('fuzz: inspect never throws and always returns a verdict', () => {
   const text = fc.oneof(
     fc.string({ maxLength: 200 }),
     fc.string({ unit: 'binary', maxLength: 200 }),
-    fc.constantFrom("' or 1=1--", '<script>', '%', '%u', '&#', '\\u{', '${', '{{', '../', '\u0000', '%c0%af', '\ud800', '/*!', '"'),
+    fc.constantFrom(
+      "' or 1=1--",
+      '<script>',
+      '%',
+      '%u',
+      '&#',
+      '\\u{',
+      '${',
+      '{{',
+      '../',
+      '\u0000',
+      '%c0%af',
+      '\ud800',
+      '/*!',
+      '"',
+    ),
   );
   const mutated = fc
     .array(text, { maxLength: 8 })
@@ -112,14 +147,24 @@ describe('fuzz: inspect never throws and always returns a verdict', () => {
   );
   const request = fc.record({
     method: fc.oneof(fc.constantFrom('GET', 'POST', 'PUT', 'PROPFIND'), fc.string({ maxLength: 10 })),
-    url: fc.oneof(mutated.map((s) => `/${s}`), mutated.map((s) => `/p?${s}=${s}&a=${s}`), fc.string({ maxLength: 100 })),
-    headers: fc.dictionary(fc.string({ maxLength: 20 }), fc.oneof(mutated, fc.array(mutated, { maxLength: 3 })), { maxKeys: 6 }),
+    url: fc.oneof(
+      mutated.map((s) => `/${s}`),
+      mutated.map((s) => `/p?${s}=${s}&a=${s}`),
+      fc.string({ maxLength: 100 }),
+    ),
+    headers: fc.dictionary(
+      fc.string({ maxLength: 20 }),
+      fc.oneof(mutated, fc.array(mutated, { maxLength: 3 })),
+      { maxKeys: 6 },
+    ),
     ct: contentType,
     body: fc.oneof(
       fc.constant(undefined),
       mutated,
       fc.jsonValue({ maxDepth: 6 }).map((j) => JSON.stringify(j)),
-      mutated.map((s) => `--b\r\nContent-Disposition: form-data; name="${s}"; filename="${s}"\r\n\r\n${s}\r\n--b--`),
+      mutated.map(
+        (s) => `--b\r\nContent-Disposition: form-data; name="${s}"; filename="${s}"\r\n\r\n${s}\r\n--b--`,
+      ),
       mutated.map((s) => `<a x="${s}"><!DOCTYPE ${s}><b>${s}</b></a>`),
       fc.uint8Array({ maxLength: 200 }),
     ),
@@ -139,7 +184,12 @@ describe('fuzz: inspect never throws and always returns a verdict', () => {
     );
   });
   it('survives records that are not requests at all', () => {
-    for (const bad of [{}, { method: 1, url: null }, { method: 'GET', url: '/', headers: { a: 5 } }, { method: 'GET', url: '/', headers: null }]) {
+    for (const bad of [
+      {},
+      { method: 1, url: null },
+      { method: 'GET', url: '/', headers: { a: 5 } },
+      { method: 'GET', url: '/', headers: null },
+    ]) {
       expect(engine.inspect(bad as never).action).toBeDefined();
     }
   });

@@ -31,7 +31,11 @@ function literalRegexes(): { where: string; source: string; flags: string }[] {
         const text = node.getText(sf);
         const end = text.lastIndexOf('/');
         const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
-        found.push({ where: `${relative(SRC, file)}:${line + 1}`, source: text.slice(1, end), flags: text.slice(end + 1) });
+        found.push({
+          where: `${relative(SRC, file)}:${line + 1}`,
+          source: text.slice(1, end),
+          flags: text.slice(end + 1),
+        });
       }
       ts.forEachChild(node, visit);
     };
@@ -67,8 +71,15 @@ describe('regex safety (recheck)', () => {
     expect(unique.size).toBeGreaterThan(10);
   });
 
-  it.each([...unique.values()].map((r) => [r.where, `/${r.source}/${r.flags}`, r] as const))('%s %s is linear-time', (_w, _s, r) => {
-    const result = checkSync(r.source, r.flags.replace(/[gy]/g, ''), { timeout: 20_000 });
-    expect(result.status === 'vulnerable' ? `${result.status}: ${JSON.stringify(result.attack ?? {})}` : result.status).toBe('safe');
-  });
+  it.each([...unique.values()].map((r) => [r.where, `/${r.source}/${r.flags}`, r] as const))(
+    '%s %s is linear-time',
+    (_w, _s, r) => {
+      const result = checkSync(r.source, r.flags.replace(/[gy]/g, ''), { timeout: 20_000 });
+      expect(
+        result.status === 'vulnerable'
+          ? `${result.status}: ${JSON.stringify(result.attack ?? {})}`
+          : result.status,
+      ).toBe('safe');
+    },
+  );
 });

@@ -8,7 +8,7 @@ const where = (r: RequestRecord) => Object.fromEntries(parse(r).values.map((v) =
 
 describe('parseRequest surfaces', () => {
   it('splits path, segments, query (repeated names kept) and decodes once', () => {
-    const p = parse({ method: 'GET', url: "/shop/it%27em/view?id=1&id=2&q=a+b%2520c&flag", headers: {} });
+    const p = parse({ method: 'GET', url: '/shop/it%27em/view?id=1&id=2&q=a+b%2520c&flag', headers: {} });
     expect(p.path).toBe("/shop/it'em/view");
     const vals = p.values.map((v) => [v.location, v.raw]);
     expect(vals).toContainEqual(['path.segment:2', "it'em"]);
@@ -24,7 +24,11 @@ describe('parseRequest surfaces', () => {
   });
 
   it('reads cookies and every header, with odd header names', () => {
-    const w = where({ method: 'GET', url: '/', headers: { cookie: 'sid=abc; pref=%3Cb%3E', 'user-agent': 'curl/8', 'x-we(rd': 'v' } });
+    const w = where({
+      method: 'GET',
+      url: '/',
+      headers: { cookie: 'sid=abc; pref=%3Cb%3E', 'user-agent': 'curl/8', 'x-we(rd': 'v' },
+    });
     expect(w['cookie:pref']).toBe('<b>');
     expect(w['header:user-agent']).toBe('curl/8');
     expect(w['header.name:x-we(rd']).toBe('x-we(rd');
@@ -56,7 +60,12 @@ describe('parseRequest surfaces', () => {
       '--XyZ--',
       '',
     ].join('\r\n');
-    const w = where({ method: 'POST', url: '/up', headers: { 'content-type': 'multipart/form-data; boundary=XyZ' }, body });
+    const w = where({
+      method: 'POST',
+      url: '/up',
+      headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
+      body,
+    });
     expect(w['body.multipart:title']).toBe('hello');
     expect(w['body.multipart.filename:file']).toBe('shell.php.jpg');
     expect(w['body.multipart.content-type:file']).toBe('image/jpeg');
@@ -76,8 +85,17 @@ describe('parseRequest surfaces', () => {
   });
 
   it('inspects unknown and mismatched content types as raw text', () => {
-    expect(where({ method: 'POST', url: '/', headers: { 'content-type': 'application/x-foo' }, body: 'a b c' })['body']).toBe('a b c');
-    const p = parse({ method: 'POST', url: '/', headers: { 'content-type': 'application/json' }, body: 'not json {' });
+    expect(
+      where({ method: 'POST', url: '/', headers: { 'content-type': 'application/x-foo' }, body: 'a b c' })[
+        'body'
+      ],
+    ).toBe('a b c');
+    const p = parse({
+      method: 'POST',
+      url: '/',
+      headers: { 'content-type': 'application/json' },
+      body: 'not json {',
+    });
     expect(p.values.some((v) => v.location === 'body' && v.raw === 'not json {')).toBe(true);
     expect(p.notes.map((n) => n.kind)).toContain('malformed_body');
   });
@@ -91,15 +109,33 @@ describe('parseRequest surfaces', () => {
 });
 
 describe('parseRequest limits are notes, never silent', () => {
-  const small = { ...DEFAULT_LIMITS, max_body_bytes: 100, max_params: 5, max_json_depth: 3, max_value_bytes: 10, max_url_bytes: 50 };
+  const small = {
+    ...DEFAULT_LIMITS,
+    max_body_bytes: 100,
+    max_params: 5,
+    max_json_depth: 3,
+    max_value_bytes: 10,
+    max_url_bytes: 50,
+  };
   it('notes every exceeded limit', () => {
     const kinds = (r: RequestRecord) => parse(r, small).notes.map((n) => `${n.kind}@${n.location}`);
-    expect(kinds({ method: 'POST', url: '/', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(200) })).toContain('limit_exceeded@body');
-    expect(kinds({ method: 'GET', url: '/?a=1&b=2&c=3&d=4&e=5&f=6', headers: {} })).toContain('limit_exceeded@request');
-    expect(kinds({ method: 'POST', url: '/', headers: { 'content-type': 'application/json' }, body: '{"a":{"b":{"c":{"d":1}}}}' })).toContain(
-      'limit_exceeded@body',
+    expect(
+      kinds({ method: 'POST', url: '/', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(200) }),
+    ).toContain('limit_exceeded@body');
+    expect(kinds({ method: 'GET', url: '/?a=1&b=2&c=3&d=4&e=5&f=6', headers: {} })).toContain(
+      'limit_exceeded@request',
     );
-    expect(kinds({ method: 'GET', url: '/?a=01234567890123', headers: {} })).toContain('limit_exceeded@query:a');
+    expect(
+      kinds({
+        method: 'POST',
+        url: '/',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":{"b":{"c":{"d":1}}}}',
+      }),
+    ).toContain('limit_exceeded@body');
+    expect(kinds({ method: 'GET', url: '/?a=01234567890123', headers: {} })).toContain(
+      'limit_exceeded@query:a',
+    );
     expect(kinds({ method: 'GET', url: `/${'a'.repeat(60)}`, headers: {} })).toContain('limit_exceeded@url');
   });
   it('notes invalid percent-encoding', () => {

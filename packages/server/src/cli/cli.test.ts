@@ -24,16 +24,32 @@ describe('palisade scan', () => {
     writeFileSync(
       file,
       [
-        JSON.stringify({ id: 'a1', method: 'GET', url: "/?id=1'%20union%20select%20pass%20from%20users--", headers: {}, label: 'attack', class: 'sqli' }),
+        JSON.stringify({
+          id: 'a1',
+          method: 'GET',
+          url: "/?id=1'%20union%20select%20pass%20from%20users--",
+          headers: {},
+          label: 'attack',
+          class: 'sqli',
+        }),
         '{not json',
-        JSON.stringify({ id: 'b1', method: 'GET', url: '/?q=hello+world', headers: { 'user-agent': 'Mozilla/5.0' }, label: 'benign' }),
+        JSON.stringify({
+          id: 'b1',
+          method: 'GET',
+          url: '/?q=hello+world',
+          headers: { 'user-agent': 'Mozilla/5.0' },
+          label: 'benign',
+        }),
         JSON.stringify({ id: 'x', url: '/' }),
         '',
       ].join('\n'),
     );
     const r = run(['scan', '--requests', file]);
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; action: string });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; action: string });
     expect(lines.map((l) => [l.id, l.action])).toEqual([
       ['a1', 'block'],
       ['b1', 'allow'],
@@ -45,11 +61,19 @@ describe('palisade scan', () => {
 
   it('splits payloads into #q and #b requests, reads .jsonl.gz, writes --out', () => {
     const file = join(dir, 'p.jsonl.gz');
-    writeFileSync(file, gzipSync(`${JSON.stringify({ id: 'p1', payload: '<script>alert(1)</script>', label: 'attack', class: 'xss' })}\n`));
+    writeFileSync(
+      file,
+      gzipSync(
+        `${JSON.stringify({ id: 'p1', payload: '<script>alert(1)</script>', label: 'attack', class: 'xss' })}\n`,
+      ),
+    );
     const out = join(dir, 'out.jsonl');
     const r = run(['scan', '--payloads', file, '--out', out]);
     expect(r.status).toBe(0);
-    const ids = readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string; action: string }));
+    const ids = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; action: string });
     expect(ids.map((x) => [x.id, x.action])).toEqual([
       ['p1#q', 'block'],
       ['p1#b', 'block'],
@@ -69,7 +93,9 @@ describe('palisade scan', () => {
   });
 
   it('monitor mode logs instead of blocking', () => {
-    const out = execFileSync(process.execPath, [CLI, 'scan', '--mode', 'monitor', "1' or 1=1--"], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [CLI, 'scan', '--mode', 'monitor', "1' or 1=1--"], {
+      encoding: 'utf8',
+    });
     expect(out).toContain('LOG');
     expect(out).not.toContain('BLOCK');
   });
