@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { PalisadeError } from '../errors.js';
-import { runScan, buildEngine } from './scan-command.js';
+import { runScan, buildEngine, formatTable } from './scan-command.js';
 import { runEval } from './eval-command.js';
 import { runBench } from './bench-command.js';
 import { runDemo } from './demo-command.js';
@@ -17,6 +17,7 @@ Usage:
                                              evaluate on every labelled set of a corpus (default ../shared/corpus)
   palisade bench [DIR]                       measure inspection speed (corpus mix from DIR when present)
   palisade demo                              inspect a few sample requests and explain them
+  palisade rules [--json]                    list every detection rule (id, version, class, severity)
 
 Options for scan, eval, bench:
   --config FILE        engine configuration (JSON; see README "Engine configuration")
@@ -74,6 +75,15 @@ export async function main(argv: string[]): Promise<number> {
       return runBench(buildEngine(engineOpts), resolve(positionals[0] ?? '../shared/corpus'));
     case 'demo':
       return runDemo(buildEngine(engineOpts));
+    case 'rules': {
+      const rules = buildEngine(engineOpts).rules;
+      if (values.json) process.stdout.write(`${JSON.stringify(rules, null, 2)}\n`);
+      else
+        process.stdout.write(
+          `${formatTable([['rule', 'version', 'class', 'severity', 'description'], ...rules.map((r) => [r.id, String(r.version), r.class, r.severity, r.description])])}\n`,
+        );
+      return 0;
+    }
     default:
       throw new PalisadeError('PAL_ERR_CLI_USAGE', `unknown command "${command}"; see palisade --help`);
   }

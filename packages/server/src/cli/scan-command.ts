@@ -117,11 +117,16 @@ export function confusionTable(c: Confusion): string {
   return formatTable(rows);
 }
 
+/** A plain-text table: numbers right-aligned, text left-aligned. */
 export function formatTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = /^[-+\d.,% —µsm]+$/;
   return rows
     .map((r) =>
-      r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+      r
+        .map((cell, i) => (i > 0 && numeric.test(cell) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
     )
     .join('\n');
 }
