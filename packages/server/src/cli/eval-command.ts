@@ -68,6 +68,8 @@ export interface EvalRow {
   balancedAccuracy: number | null;
   dropped: number;
   confusion: Confusion;
+  /** Attack classes shown but not judged (their detection rate is informative). */
+  informative: Confusion;
 }
 
 /** Runs the engine over every corpus set found under `dir`. */
@@ -79,22 +81,26 @@ export async function evaluate(engine: Engine, dir: string, only?: string[]): Pr
     const file = join(dir, set.file);
     if (!existsSync(file)) continue;
     const judged = new Confusion();
+    const informative = new Confusion();
     let dropped = 0;
     await scanFile(engine, file, set.kind, null, (r, v) => {
       if (!r.label) return;
-      if (r.label === 'attack' && r.class && set.ignoreAttackClasses?.[r.class]) return;
+      if (r.label === 'attack' && r.class && set.ignoreAttackClasses?.[r.class]) {
+        informative.add(r.label, r.class, isDetected(v.action));
+        return;
+      }
       if (r.label === 'attack' && set.noiseFilter?.isNoise(r.request.url)) {
         dropped++;
         return;
       }
       judged.add(r.label, r.class, isDetected(v.action));
     });
-    rows.push(row(set.name, judged, dropped));
+    rows.push(row(set.name, judged, dropped, informative));
   }
   return rows;
 }
 
-function row(set: string, c: Confusion, dropped: number): EvalRow {
+function row(set: string, c: Confusion, dropped: number, informative: Confusion): EvalRow {
   const r = rates(c.overall);
   return {
     set,
@@ -105,6 +111,7 @@ function row(set: string, c: Confusion, dropped: number): EvalRow {
     balancedAccuracy: r.balancedAccuracy,
     dropped,
     confusion: c,
+    informative,
   };
 }
 
@@ -134,7 +141,7 @@ export async function runEval(
   if (opts.json) {
     process.stdout.write(
       `${JSON.stringify(
-        rows.map(({ confusion, ...r }) => ({
+        rows.map(({ confusion, informative: _i, ...r }) => ({
           ...r,
           classes: Object.fromEntries([...confusion.byClass].map(([k, v]) => [k, rates(v)])),
         })),
@@ -153,8 +160,14 @@ export async function runEval(
   );
   process.stdout.write(`${evalTable(rows)}\n\n`);
   for (const s of EVAL_SETS) {
-    for (const reason of Object.values(s.ignoreAttackClasses ?? {}))
-      process.stdout.write(`note: ${reason}\n`);
+    const info = rows.find((r) => r.set === s.name)?.informative;
+    for (const [cls, reason] of Object.entries(s.ignoreAttackClasses ?? {})) {
+      const c = info?.byClass.get(cls);
+      const seen = c
+        ? ` (${cls}: ${c.detected}/${c.attacks} = ${pct(rates(c).tpr)} blocked by signatures)`
+        : '';
+      process.stdout.write(`note: ${reason}${seen}\n`);
+    }
     if (s.noiseFilter) process.stdout.write(`note: ${s.noiseFilter.rule}\n`);
   }
   if (opts.verbose) {
