@@ -45,7 +45,7 @@ export const ARGS = Kind.arg | Kind.argName | Kind.cookie | Kind.cookieName | Ki
  * - `sql`:   lower with SQL comments removed and whitespace compressed
  * - `path`:  lower with the path normalised
  * - `cmd`:   norm normalised as a command line
- * - `css`:   norm with CSS escapes decoded, lower case
+ * - `css`:   url + HTML entities + CSS escapes + NUL removal + NFKC, lower case
  */
 export const View = { raw: 0, url: 1, norm: 2, lower: 3, ws: 4, sql: 5, path: 6, cmd: 7, css: 8 } as const;
 export type ViewName = keyof typeof View;
@@ -77,10 +77,14 @@ const VIEW_STEPS: readonly (readonly [base: ViewId, steps: readonly (readonly [D
     ],
     [View.lower, [['pathNormalize', pathNormalize]]],
     [View.norm, [['cmdLineNormalize', cmdLineNormalize]]],
+    // css: CSS escapes (`\65 xpression`) are read before jsDecode could take them for octal.
     [
-      View.norm,
+      View.url,
       [
+        ['htmlEntityDecode', htmlEntityDecode],
         ['cssDecode', cssDecode],
+        ['removeNulls', removeNulls],
+        ['nfkc', nfkc],
         ['lowercase', lowercase],
       ],
     ],

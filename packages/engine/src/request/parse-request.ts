@@ -187,7 +187,8 @@ function sniff(body: string): ParsedRequest['bodyFormat'] {
   const t = body.trimStart();
   if (t.startsWith('{') || t.startsWith('[')) return 'json';
   if (t.startsWith('<')) return 'xml';
-  if (/^[^\s=&]+=[^\s]*$/.test(body) || /^[^\s=&]+=/.test(body)) return 'form';
+  // Like PHP and most frameworks, a body with no content type and a `name=` in it is read as a form.
+  if (body.indexOf('=') > 0) return 'form';
   return 'text';
 }
 

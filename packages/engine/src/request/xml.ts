@@ -1,7 +1,10 @@
+import { htmlEntityDecode } from '../decode/html-entity-decode.js';
+
 /**
  * A small, bounded XML walker for inspection (not validation): it reports text nodes as
  * `body.xml:/a/b`, attributes as `body.xml:/a/@name`, and the DOCTYPE (with its ENTITY declarations)
- * as `body.xml:!DOCTYPE`, processing instructions as `body.xml:?pi`. Returns false when the
+ * as `body.xml:!DOCTYPE`, processing instructions as `body.xml:?pi`. Text and attribute values
+ * have their character references decoded once, as an XML parser hands them to the application. Returns false when the
  * document is not well-formed enough to walk (the caller then inspects it as text).
  */
 export function walkXml(
@@ -20,7 +23,7 @@ export function walkXml(
       const text = xml.slice(i, textEnd);
       if (text.trim() !== '') {
         if (stack.length === 0) ok = false;
-        emit(`body.xml:/${stack.join('/')}`, stack[stack.length - 1] ?? '', text);
+        emit(`body.xml:/${stack.join('/')}`, stack[stack.length - 1] ?? '', htmlEntityDecode(text));
       }
     }
     if (lt < 0) break;
@@ -64,7 +67,7 @@ export function walkXml(
         const name = m ? m[1]! : '';
         const base = `${stack.join('/')}${stack.length ? '/' : ''}${name}`;
         forEachAttribute(tag, name.length, (an, av) => {
-          if (!an.startsWith('xmlns')) emit(`body.xml:/${base}/@${an}`, an, av);
+          if (!an.startsWith('xmlns')) emit(`body.xml:/${base}/@${an}`, an, htmlEntityDecode(av));
         });
         if (!selfClose) {
           if (stack.length >= maxDepth) return false;

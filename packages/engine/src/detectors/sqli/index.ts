@@ -1,4 +1,69 @@
-import type { DetectorFactory } from '../detector.js';
+import type { DetectorFactory, RuleDef } from '../detector.js';
+import { ARGS, Kind, type Value } from '../../value.js';
+import { analyzeSql, STRICT_RULES, type SqlRule } from './analyze.js';
 
-/** Placeholder until the sqli detector lands: reports nothing. */
-export const createSqliDetector: DetectorFactory = () => ({ class: 'sqli', rules: [], kinds: 0 });
+const rule = (name: SqlRule, confidence: number, description: string): RuleDef => ({
+  id: `sqli.${name}`,
+  version: 1,
+  severity: 'critical',
+  confidence,
+  description,
+});
+
+const RULES: readonly RuleDef[] = [
+  rule('union', 0.95, 'UNION [ALL] SELECT joining a second query'),
+  rule('stacked', 0.95, 'A second statement after `;` (drop table, exec xp_cmdshell, select ...)'),
+  rule('tautology', 0.9, 'A condition injected after a breakout: `or 1=1`, `and substring(...)>64`'),
+  rule('time', 0.9, 'Time-based blind functions: sleep, benchmark, pg_sleep, waitfor delay, dbms_pipe'),
+  rule('error', 0.9, 'Error-based extraction: extractvalue, updatexml, exp(~...), xmltype, utl_inaddr'),
+  rule('file', 0.9, 'File or OS access: into outfile/dumpfile, load_file, xp_cmdshell, pg_read_file'),
+  rule('system_table', 0.9, 'Reading the catalogue: from information_schema / sysobjects / pg_catalog'),
+  rule('comment_terminator', 0.75, "A quote closed and the rest of the query commented out: admin'--"),
+  rule('order_probe', 0.85, 'Column counting with ORDER BY / GROUP BY n, PROCEDURE ANALYSE'),
+  rule('subquery', 0.85, 'A subquery (select ... from ...) or one calling SQL functions'),
+  rule('blind', 0.85, 'Boolean-blind switches on a literal comparison: elt(1=1,..), case when 5=5 then'),
+  rule(
+    'breakout',
+    0.8,
+    'A quote or bracket closed, then SQL (where/as/operators) with SQL functions or comparisons',
+  ),
+];
+
+/** Header names whose values carry injections in the wild (logged by apps, used in analytics queries). */
+const HEADERS = new Set(['user-agent', 'referer', 'x-forwarded-for']);
+const KINDS = ARGS | Kind.pathSegment | Kind.header;
+/** Longer values are analysed by their head: an injection sits near the start of its value. */
+const MAX_LEN = 4096;
+/** Words without which a plain value (letters, digits, space, `=,.:@+-`) cannot be an injection. */
+const PLAIN_TRIGGERS = ['or', 'and', 'union', 'xor', 'by', 'having', 'select', 'waitfor'];
+
+/**
+ * SQL injection: a SQL tokenizer reads each value as it is and as if it followed a `'` or `"`
+ * (libinjection's idea), then the token sequences are judged (union select, stacked statements,
+ * tautologies after a breakout, time/error/file functions, catalogue reads, comment terminators).
+ */
+export const createSqliDetector: DetectorFactory = () => ({
+  class: 'sqli',
+  rules: RULES,
+  kinds: KINDS,
+  inspectValue(v: Value, report) {
+    const strict = (v.kind & (Kind.header | Kind.cookie | Kind.cookieName)) !== 0;
+    if (v.kind === Kind.header && !HEADERS.has(v.name)) return;
+    if (v.raw.length < 2) return;
+    if (v.isPlain) {
+      const lower = v.view('lower');
+      if (lower.indexOf(' ') < 0) return;
+      let any = false;
+      for (const w of PLAIN_TRIGGERS) if (lower.indexOf(w) >= 0) any = true;
+      if (!any) return;
+    }
+    let s = v.view('lower');
+    if (s.length > MAX_LEN) s = s.slice(0, MAX_LEN);
+    const hits = analyzeSql(s);
+    for (const h of hits) {
+      if (strict && !STRICT_RULES.has(h.rule)) continue;
+      const start = Math.max(0, h.pos - 20);
+      report.value(`sqli.${h.rule}`, v, 'lower', s.slice(start, start + 120), h.confidence);
+    }
+  },
+});
