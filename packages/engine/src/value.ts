@@ -43,7 +43,7 @@ export const ARGS = Kind.arg | Kind.argName | Kind.cookie | Kind.cookieName | Ki
  * - `lower`: norm in lower case
  * - `ws`:    lower with whitespace runs compressed
  * - `sql`:   lower with SQL comments removed and whitespace compressed
- * - `path`:  lower with the path normalised
+ * - `path`:  url in lower case with the path normalised (backslashes kept for it to read)
  * - `cmd`:   norm normalised as a command line
  * - `css`:   url + HTML entities + CSS escapes + NUL removal + NFKC, lower case
  */
@@ -75,7 +75,14 @@ const VIEW_STEPS: readonly (readonly [base: ViewId, steps: readonly (readonly [D
         ['compressWhitespace', compressWhitespace],
       ],
     ],
-    [View.lower, [['pathNormalize', pathNormalize]]],
+    // path: from `url`, not `norm`: JS-escape decoding would eat the backslashes of Windows paths.
+    [
+      View.url,
+      [
+        ['lowercase', lowercase],
+        ['pathNormalize', pathNormalize],
+      ],
+    ],
     [View.norm, [['cmdLineNormalize', cmdLineNormalize]]],
     // css: CSS escapes (`\65 xpression`) are read before jsDecode could take them for octal.
     [

@@ -125,14 +125,14 @@ export function cmdLineNormalize(input: string): string {
   return s === input ? input : s;
 }
 
-const B64 = /^[A-Za-z0-9+/_-]{16,}={0,2}$/;
+const B64 = /^[A-Za-z0-9+/_-]{10,}={0,2}$/;
 
 /**
  * Base64 (standard or URL-safe) that decodes to printable UTF-8 text; otherwise the input itself.
  * Binary blobs and images stay as they are: only text can carry an injection.
  */
 export function base64Decode(input: string): string {
-  if (input.length < 16 || input.length > 65536 || !B64.test(input)) return input;
+  if (input.length < 12 || input.length > 65536 || !B64.test(input)) return input;
   // Plain words and hex ids match the alphabet too: require a mix of cases or digits.
   if (/^[a-z]+$|^[A-Z]+$|^[0-9a-fA-F]+$/.test(input)) return input;
   const bytes = base64Bytes(input);

@@ -61,7 +61,7 @@ class Collector {
     }
     this.values.push(new Value(kind, location, name, raw));
     // Base64 that decodes to text is inspected decoded too.
-    if (raw.length >= 16 && (kind & (Kind.arg | Kind.cookie | Kind.header | Kind.xml)) !== 0) {
+    if (raw.length >= 12 && (kind & (Kind.arg | Kind.cookie | Kind.header | Kind.xml)) !== 0) {
       const d = base64Decode(raw);
       if (d !== raw) this.values.push(new Value(kind, location, name, d, ['base64Decode']));
     }

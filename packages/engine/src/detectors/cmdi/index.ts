@@ -1,4 +1,765 @@
-import type { DetectorFactory } from '../detector.js';
+import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
+import { snippet } from '../detector.js';
+import { ARGS, Flag, Kind, type Value } from '../../value.js';
+import {
+  BARE_OK,
+  BIN_DIRS,
+  DISTINCT_COMMANDS,
+  FILE_COMMANDS,
+  NUMERIC_COMMANDS,
+  SUBCOMMANDS,
+  TOOL_COMMANDS,
+  WORD_COMMANDS,
+  isCommand,
+} from './commands.js';
 
-/** Placeholder until the cmdi detector lands: reports nothing. */
-export const createCmdiDetector: DetectorFactory = () => ({ class: 'cmdi', rules: [], kinds: 0 });
+/**
+ * OS command injection. A hand-written scanner over the decoded value finds *command positions* (the
+ * start of the value, and what follows a shell separator `; | || & && $( \` newline`), reads the word
+ * there the way a shell would (quotes, carets, backslashes and `$@` dropped: `c'a't`, `w\ho\ami`,
+ * `c^md`), and judges it by the command vocabulary and the shape of its argument. Prose (`Smith & Sons`,
+ * `rock|paper`, `a; b`) fails either the vocabulary or the argument test.
+ */
+
+const RULES: readonly RuleDef[] = [
+  {
+    id: 'cmdi.separator-command',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.9,
+    description: 'A shell separator followed by a command (`;id`, `| cat /etc/passwd`, `&& ping -n 21 x`)',
+  },
+  {
+    id: 'cmdi.soft-separator-command',
+    version: 1,
+    severity: 'high',
+    confidence: 0.6,
+    description: 'A prose-like separator (`word & x`, `word;x`) followed by a command with a weak argument',
+  },
+  {
+    id: 'cmdi.substitution',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.9,
+    description: 'Command substitution with a command inside: `$(whoami)`, backticks',
+  },
+  {
+    id: 'cmdi.obfuscated-command',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.9,
+    description:
+      "A command name split by quotes, carets, backslashes or `$@` (`c'a't`, `w\\ho\\ami`, `c^md`)",
+  },
+  {
+    id: 'cmdi.ifs',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.95,
+    description: 'Shell field-separator tricks used to avoid spaces: `${IFS}`, `$IFS$9`',
+  },
+  {
+    id: 'cmdi.shellshock',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.99,
+    description: 'Shellshock function definition `() { :;};` (CVE-2014-6271)',
+  },
+  {
+    id: 'cmdi.reverse-shell',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.95,
+    description: 'Reverse-shell building blocks: `/dev/tcp/`, `nc -e`, `bash -i`, `0>&1`',
+  },
+  {
+    id: 'cmdi.command-line',
+    version: 1,
+    severity: 'high',
+    confidence: 0.7,
+    description: 'The value is a command line: a command with shell arguments (`uname -a`, `wget http://x`)',
+  },
+  {
+    id: 'cmdi.bare-command',
+    version: 1,
+    severity: 'medium',
+    confidence: 0.5,
+    description: 'The value is exactly a distinctive command name (`whoami`, `systeminfo`)',
+  },
+  {
+    id: 'cmdi.exec-call',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.9,
+    description: 'A process-spawning call with a shell command string: `system(\'id\')`, `popen("ls")`',
+  },
+  {
+    id: 'cmdi.ssi-exec',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.95,
+    description: 'Server-side include exec directive `<!--#exec cmd=...-->`',
+  },
+  {
+    id: 'cmdi.glob-path',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.85,
+    description: 'A glob pattern that expands to a shell or a sensitive file (`/???/??t`, `/e[t]c/pas[s]wd`)',
+  },
+  {
+    id: 'cmdi.windows-batch',
+    version: 1,
+    severity: 'high',
+    confidence: 0.7,
+    description: 'Windows batch control flow as a value: `for /f %x in (...) do`, `if exist x cmd`',
+  },
+  {
+    id: 'cmdi.powershell',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.9,
+    description: 'PowerShell download-and-run idioms: `IEX(`, `DownloadString(`, `-EncodedCommand`',
+  },
+];
+
+/** Functions that hand their string argument to a shell (PHP, Python, Ruby, Node, Perl, Java). */
+const EXEC_FUNCS: ReadonlySet<string> = new Set([
+  'system',
+  'exec',
+  'passthru',
+  'shell_exec',
+  'popen',
+  'proc_open',
+  'pcntl_exec',
+  'spawn',
+  'execsync',
+  'spawnsync',
+  'execfile',
+  'check_output',
+  'check_call',
+  'getoutput',
+  'getstatusoutput',
+  'call',
+  'run',
+  'popen2',
+  'popen3',
+  'open3',
+  'capture2',
+  'capture3',
+  'execute',
+  'qx',
+  'backticks',
+  'eval',
+]);
+
+const enum Sep {
+  /** Value start: a command line only when the argument looks like a shell argument. */
+  Start,
+  /** A separator that prose rarely writes this way: `|`, `;id`, `&&`, newline, quote-breakout. */
+  Hard,
+  /** A separator that prose writes: ` & `, `word;word`. */
+  Soft,
+  /** Inside `$( )` or backticks. */
+  Subst,
+  /** Inside the string argument of an exec-like call. */
+  Call,
+}
+
+const enum Arg {
+  None,
+  End,
+  Weak,
+  Strong,
+}
+
+/** Blanks, and `+` (a form-encoded space that was decoded one time too few: `|+dir+c:\`). */
+const isWs = (c: number) => c === 32 || c === 9 || c === 11 || c === 12 || c === 43 || c === 160;
+const isAlpha = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isAlnum = (c: number) => isAlpha(c) || isDigit(c);
+/** Characters that end a command word (besides whitespace). */
+const isTerminator = (c: number) =>
+  c !== c || // NaN: end of string
+  isWs(c) ||
+  c === 59 || // ;
+  c === 124 || // |
+  c === 38 || // &
+  c === 10 ||
+  c === 13 ||
+  c === 96 || // `
+  c === 41 || // )
+  c === 60 || // <
+  c === 62 || // >
+  c === 35 || // #
+  c === 44 || // , (brace expansion)
+  c === 125; // }
+
+interface Word {
+  name: string;
+  end: number;
+  obfuscated: boolean;
+  binPath: boolean;
+}
+
+/** Reads a shell word at `i` the way the shell would see it: quotes, carets, backslashes and `$@` vanish. */
+function readWord(s: string, i: number): Word | null {
+  const n = s.length;
+  let name = '';
+  let obf = false;
+  let j = i;
+  let quote = 0;
+  while (j < n && name.length < 64) {
+    const c = s.charCodeAt(j);
+    if (quote) {
+      if (c === quote) {
+        quote = 0;
+        j++;
+        continue;
+      }
+      if (isWs(c)) break;
+      name += s[j];
+      j++;
+      continue;
+    }
+    if (c === 39 || c === 34) {
+      // a quote inside or around a word (`c'a't`, `"id"`), unless it is the closing quote of a string
+      const close = s.indexOf(s[j]!, j + 1);
+      if (close < 0 || close - j > 40 || !/^[\w./\\-]+$/.test(s.slice(j + 1, close))) break;
+      quote = c;
+      if (name !== '') obf = true;
+      j++;
+      continue;
+    }
+    if (c === 94 /* ^ */ || (c === 92 /* \ */ && isAlpha(s.charCodeAt(j + 1)) && name !== '')) {
+      obf = true;
+      j++;
+      continue;
+    }
+    if (c === 36 /* $ */ && name !== '' && EMPTY_EXPANSION.indexOf(s[j + 1] ?? ' ') >= 0) {
+      // `who$@ami`, `c$*at`: positional parameters that expand to nothing
+      obf = true;
+      j += 2;
+      continue;
+    }
+    if (c === 36 /* $ */ && s[j + 1] === '(' && s[j + 2] === ')') {
+      obf = true;
+      j += 3;
+      continue;
+    }
+    if (isAlnum(c) || c === 46 || c === 95 || c === 45 || c === 47 || (c === 92 && name === '')) {
+      name += s[j];
+      j++;
+      continue;
+    }
+    break;
+  }
+  if (name === '') return null;
+  let lname = name.toLowerCase().replace(/\\/g, '/');
+  let binPath = false;
+  if (lname.indexOf('/') >= 0) {
+    const slash = lname.lastIndexOf('/');
+    const dir = lname.slice(0, slash + 1);
+    binPath = BIN_DIRS.includes(dir) || BIN_DIRS.includes('/' + dir);
+    if (!binPath) return null;
+    lname = lname.slice(slash + 1);
+  }
+  if (lname.endsWith('.exe')) lname = lname.slice(0, -4);
+  // a word must end where a shell word ends (`+` too once the word is obfuscated: `c$@at+/etc`)
+  if (obf && s[j] === '+') return { name: lname, end: j, obfuscated: obf, binPath };
+  if (!isTerminator(s.charCodeAt(j)) && !(quote === 0 && (s[j] === '"' || s[j] === "'"))) return null;
+  return { name: lname, end: j, obfuscated: obf, binPath };
+}
+
+const EMPTY_EXPANSION = '@*!?-#0123456789';
+const URL_RE = /^[a-z][a-z0-9+.-]{1,10}:\/\//i;
+const IP_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/;
+const FILE_RE = /^[\w.-]{1,64}\.[a-z][a-z0-9]{0,4}$/i;
+const HOST_RE = /^[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,6}$/i;
+const NETWORK = new Set([
+  'ping',
+  'curl',
+  'wget',
+  'nc',
+  'ncat',
+  'telnet',
+  'ssh',
+  'nslookup',
+  'dig',
+  'host',
+  'ftp',
+  'tftp',
+  'fetch',
+  'lynx',
+  'w3m',
+]);
+
+/** Judges what follows a command word: is it an argument a shell user would type? */
+function argShape(cmd: string, s: string, from: number): Arg {
+  const n = s.length;
+  let i = from;
+  while (i < n && (isWs(s.charCodeAt(i)) || s[i] === ',')) i++;
+  if (i >= n) return Arg.End;
+  const c = s.charCodeAt(i);
+  const c1 = s.charCodeAt(i + 1);
+  if (
+    c === 59 ||
+    c === 124 ||
+    c === 38 ||
+    c === 10 ||
+    c === 13 ||
+    c === 96 ||
+    c === 41 ||
+    c === 35 ||
+    c === 125
+  )
+    return Arg.End;
+  if (c === 62 || c === 60) return Arg.Strong; // redirection
+  if (c === 45 /* - */ && (isAlnum(c1) || c1 === 45)) return Arg.Strong; // -a, --help
+  if (c === 47 /* / */ && (isAlnum(c1) || c1 === 46 || c1 === 126 || isTerminator(c1))) return Arg.Strong;
+  if ((c === 126 || c === 46) && (c1 === 47 || (c1 === 46 && s[i + 2] === '/'))) return Arg.Strong; // ~/ ./ ../
+  if (c === 36 /* $ */ && (isAlpha(c1) || c1 === 123 || c1 === 40)) return Arg.Strong;
+  if (c === 39 || c === 34) return Arg.Strong;
+  if (c === 42 || c === 123 || c === 96) return Arg.Strong; // * { `
+  if (c === 37 /* % */ && isAlpha(c1)) return Arg.Strong; // %SYSTEMROOT%
+  if (c === 92 && c1 === 92) return Arg.Strong; // \\unc
+  if (isAlpha(c) && c1 === 58 && (s[i + 2] === '\\' || s[i + 2] === '/' || isTerminator(s.charCodeAt(i + 2))))
+    return Arg.Strong; // C:\ or a bare drive
+  // the token up to whitespace or a separator
+  let j = i;
+  while (j < n && !isTerminator(s.charCodeAt(j)) && s[j] !== ';' && s[j] !== "'" && s[j] !== '"') j++;
+  const tok = s.slice(i, j).toLowerCase();
+  const sub = SUBCOMMANDS[cmd];
+  if (sub) return sub.has(tok) ? Arg.Strong : Arg.None;
+  if (URL_RE.test(tok)) return NETWORK.has(cmd) ? Arg.Strong : Arg.Weak;
+  if (IP_RE.test(tok)) return Arg.Strong;
+  if (/^\d+$/.test(tok)) return NUMERIC_COMMANDS.has(cmd) ? Arg.Strong : Arg.None;
+  if ((cmd === 'which' || cmd === 'whereis') && isCommand(tok)) return Arg.Strong;
+  if (FILE_COMMANDS.has(cmd) && FILE_RE.test(tok)) return Arg.Weak;
+  if (NETWORK.has(cmd) && HOST_RE.test(tok)) return Arg.Weak;
+  // a redirection later on the same command (`echo x > /var/www/p.php`, `id 2>&1`)
+  for (let k = j; k < n && k - j < 200; k++) {
+    const ch = s[k];
+    if (ch === ';' || ch === '|' || ch === '\n' || ch === '&' || ch === '`') break;
+    if (ch === '>') {
+      let r = k + 1;
+      if (s[r] === '>' || s[r] === '&') r++;
+      while (r < n && s[r] === ' ') r++;
+      if (s[r] === '/' || s[r] === '&' || isDigit(s.charCodeAt(r)) || s[r] === '$' || s[r] === '~')
+        return Arg.Strong;
+    }
+  }
+  return Arg.None;
+}
+
+/** Does a command word at a position with separator `sep` and argument `arg` make a command? */
+function accepts(w: Word, sep: Sep, arg: Arg): boolean {
+  const name = w.name;
+  if (w.binPath) return true;
+  if (DISTINCT_COMMANDS.has(name)) return true;
+  const tool = TOOL_COMMANDS.has(name);
+  const bare = BARE_OK.has(name);
+  const word = WORD_COMMANDS.has(name);
+  if (!tool && !bare && !word) return false;
+  switch (sep) {
+    case Sep.Hard:
+    case Sep.Subst:
+    case Sep.Call:
+      if (arg === Arg.End) return tool || bare;
+      if (arg === Arg.Strong) return true;
+      if (arg === Arg.Weak) return true;
+      // a tool followed by a plain word (`| bash script`) is still a command after a hard separator
+      return tool && sep !== Sep.Hard ? true : tool && !word;
+    case Sep.Soft:
+      return arg === Arg.Strong || (arg === Arg.Weak && (tool || word));
+    default:
+      return false;
+  }
+}
+
+const EVID = 80;
+
+function scan(v: Value, s: string, report: Reporter, inHeader: boolean): void {
+  const n = s.length;
+  // Whole-string markers first: they are certain wherever they occur.
+  const lower = s.toLowerCase();
+  if (lower.indexOf('(') >= 0) {
+    const ss = shellshockAt(lower);
+    if (ss >= 0) {
+      report.value('cmdi.shellshock', v, 'norm', snippet(s, ss, 12, EVID));
+      return;
+    }
+  }
+  if (
+    inHeader &&
+    lower.indexOf('$(') < 0 &&
+    lower.indexOf('`') < 0 &&
+    lower.indexOf('/dev/') < 0 &&
+    lower.indexOf('ifs') < 0
+  )
+    return;
+  const ifs = IFS_RE.exec(lower);
+  if (ifs) report.value('cmdi.ifs', v, 'norm', snippet(s, ifs.index, ifs[0].length, EVID));
+  const rs = REVERSE_RE.exec(lower);
+  if (rs) report.value('cmdi.reverse-shell', v, 'norm', snippet(s, rs.index, rs[0].length, EVID));
+  if (lower.indexOf('<!--#exec') >= 0)
+    report.value('cmdi.ssi-exec', v, 'norm', snippet(s, lower.indexOf('<!--#exec'), 9, EVID));
+  const ps = POWERSHELL_RE.exec(lower);
+  if (ps) report.value('cmdi.powershell', v, 'norm', snippet(s, ps.index, ps[0].length, EVID));
+  if (inHeader) return;
+  const gl = globPathAt(lower);
+  if (gl) report.value('cmdi.glob-path', v, 'norm', gl);
+  const bt = batchAt(lower);
+  if (bt >= 0) {
+    report.value(
+      bt === 0 ? 'cmdi.windows-batch' : 'cmdi.separator-command',
+      v,
+      'norm',
+      snippet(s, bt, 20, EVID),
+    );
+    return;
+  }
+
+  // The string with `${IFS}` as a space, so the command scanner sees the words; a value without spaces
+  // but with `+` was form-encoded once more than it was decoded (`|+dir+c:\`).
+  let t = ifs ? s.replace(IFS_ALL_RE, ' ') : s;
+  if (t.indexOf('+') >= 0 && t.indexOf(' ') < 0) t = t.replace(/\+/g, ' ');
+  const m = t.length;
+  // value start: skip blanks; a leading quote is a quote-breakout (soft separator)
+  let i0 = 0;
+  while (i0 < m && isWs(t.charCodeAt(i0))) i0++;
+  if (t[i0] === "'" || t[i0] === '"') {
+    let k = i0 + 1;
+    while (k < m && isWs(t.charCodeAt(k))) k++;
+    if (k > i0 + 1) tryAt(v, t, k, Sep.Soft, report);
+  } else if (i0 < m) tryAt(v, t, i0, Sep.Start, report);
+
+  for (let i = 0; i < m; i++) {
+    const c = t.charCodeAt(i);
+    let sep: Sep | -1 = -1;
+    let j = i + 1;
+    if (c === 124 /* | */) {
+      sep = Sep.Hard;
+      if (t.charCodeAt(j) === 124) j++;
+    } else if (c === 59 /* ; */) {
+      const prev = t.charCodeAt(i - 1);
+      sep = isAlpha(prev) && isAlnum(t.charCodeAt(j)) ? Sep.Soft : Sep.Hard;
+    } else if (c === 38 /* & */) {
+      if (t.charCodeAt(j) === 38) {
+        sep = Sep.Hard;
+        j++;
+      } else {
+        const prev = t.charCodeAt(i - 1);
+        sep =
+          i === 0 || prev === 39 || prev === 34 || isDigit(prev) || !isWs(t.charCodeAt(j))
+            ? Sep.Hard
+            : Sep.Soft;
+        if (isAlpha(prev) && isAlpha(t.charCodeAt(j))) sep = Sep.Soft; // AT&T, R&D
+      }
+    } else if (c === 10 || c === 13) {
+      sep = Sep.Hard;
+    } else if (c === 92 /* \ */ && (t[j] === 'n' || t[j] === 'r') && !isAlnum(t.charCodeAt(i - 1))) {
+      // a literal `\n` (an escaped newline that some back ends unescape), not inside `C:\new`
+      sep = Sep.Hard;
+      j++;
+    } else if (c === 96 /* ` */) {
+      // in prose a backtick after a blank opens a Markdown code span ("run `npm install` first"):
+      // judge its content like a soft separator
+      sep = i > 0 && isWs(t.charCodeAt(i - 1)) && /[a-z]{2}/i.test(t.slice(0, i)) ? Sep.Soft : Sep.Subst;
+    } else if (c === 36 /* $ */ && t.charCodeAt(j) === 40 /* ( */) {
+      sep = Sep.Subst;
+      j++;
+      if (t.charCodeAt(j) === 40) j++; // $(( arithmetic: still a position
+    } else if (c === 40 /* ( */) {
+      // `system('id')`: the call's string argument is a command line
+      let b = i - 1;
+      while (b >= 0 && isWs(t.charCodeAt(b))) b--;
+      let a = b;
+      while (a >= 0 && (isAlnum(t.charCodeAt(a)) || t[a] === '_')) a--;
+      if (b > a && EXEC_FUNCS.has(t.slice(a + 1, b + 1).toLowerCase())) {
+        let k = j;
+        while (k < m && isWs(t.charCodeAt(k))) k++;
+        if (t[k] === "'" || t[k] === '"' || t[k] === '`') {
+          k++;
+          if (tryAt(v, t, k, Sep.Call, report)) return;
+        }
+      }
+      continue;
+    } else if (c === 123 /* { */ && i + 1 < m && isAlpha(t.charCodeAt(j))) {
+      // `{cat,/etc/passwd}` brace expansion
+      const w = readWord(t, j);
+      if (w && t[w.end] === ',' && isCommand(w.name)) {
+        report.value('cmdi.obfuscated-command', v, 'norm', snippet(t, i, w.end - i + 8, EVID));
+        return;
+      }
+      continue;
+    }
+    if (sep === -1) continue;
+    while (j < m && isWs(t.charCodeAt(j))) j++;
+    if (tryAt(v, t, j, sep, report)) return;
+  }
+  void n;
+}
+
+/** Tries a command at `k`; reports and returns true on a match. */
+function tryAt(v: Value, t: string, k: number, sep: Sep, report: Reporter): boolean {
+  // a subshell or group opening (`&&(sh)`, `;{ id;}`) still starts a command
+  while (k < t.length && (t[k] === '(' || t[k] === '{') && k < 4096) k++;
+  if (k >= t.length) return false;
+  const c = t.charCodeAt(k);
+  if (!(isAlpha(c) || c === 47 || c === 39 || c === 34 || c === 92 || c === 46)) return false;
+  const w = readWord(t, k);
+  if (!w) return false;
+  if (!w.binPath && !isCommand(w.name)) return false;
+  const arg = argShape(w.name, t, w.end);
+  const ev = () => snippet(t, k, w.end - k, EVID);
+  if (w.obfuscated && (arg !== Arg.None || sep !== Sep.Start)) {
+    report.value('cmdi.obfuscated-command', v, 'norm', ev());
+    return true;
+  }
+  if (sep === Sep.Start) {
+    if (w.binPath) {
+      report.value(arg === Arg.End ? 'cmdi.command-line' : 'cmdi.separator-command', v, 'norm', ev());
+      return true;
+    }
+    if (arg === Arg.End) {
+      // `id;`, `ls|`: a bare command closed by a separator
+      const next = t.charCodeAt(w.end);
+      if (
+        w.end < t.length &&
+        !isWs(next) &&
+        (BARE_OK.has(w.name) || TOOL_COMMANDS.has(w.name) || DISTINCT_COMMANDS.has(w.name))
+      ) {
+        report.value('cmdi.command-line', v, 'norm', ev());
+        return true;
+      }
+      if (DISTINCT_COMMANDS.has(w.name) && w.name !== 'pwd') {
+        report.value('cmdi.bare-command', v, 'norm', ev());
+        return true;
+      }
+      return false;
+    }
+    if (arg === Arg.None && DISTINCT_COMMANDS.has(w.name)) {
+      report.value('cmdi.command-line', v, 'norm', ev());
+      return true;
+    }
+    if (arg === Arg.Strong || (arg === Arg.Weak && !WORD_COMMANDS.has(w.name) && !BARE_OK.has(w.name))) {
+      if (DISTINCT_COMMANDS.has(w.name) || TOOL_COMMANDS.has(w.name) || arg === Arg.Strong) {
+        report.value('cmdi.command-line', v, 'norm', ev());
+        return true;
+      }
+    }
+    return false;
+  }
+  if (!accepts(w, sep, arg)) return false;
+  if (sep === Sep.Subst) report.value('cmdi.substitution', v, 'norm', ev());
+  else if (sep === Sep.Call) report.value('cmdi.exec-call', v, 'norm', ev());
+  else if (sep === Sep.Soft && arg !== Arg.Strong && !DISTINCT_COMMANDS.has(w.name))
+    report.value('cmdi.soft-separator-command', v, 'norm', ev());
+  else report.value('cmdi.separator-command', v, 'norm', ev());
+  return true;
+}
+
+/** Executables and files that payloads name through glob patterns (`/???/??t`, `/e[t]c/pas[s]wd`). */
+const GLOB_TARGETS = [
+  '/bin/cat',
+  '/bin/sh',
+  '/bin/bash',
+  '/bin/ls',
+  '/bin/nc',
+  '/bin/id',
+  '/bin/dash',
+  '/bin/busybox',
+  '/usr/bin/id',
+  '/usr/bin/whoami',
+  '/usr/bin/wget',
+  '/usr/bin/curl',
+  '/usr/bin/nc',
+  '/usr/bin/python',
+  '/usr/bin/python3',
+  '/usr/bin/perl',
+  '/usr/bin/cat',
+  '/etc/passwd',
+  '/etc/shadow',
+  '/etc/hosts',
+  '/etc/group',
+  '/bin/netcat',
+  '/usr/bin/head',
+  '/usr/bin/tail',
+  '/usr/bin/env',
+];
+
+/** Matches a shell glob (`?`, `*`, `[...]`) against `t`; patterns are short, so recursion is bounded. */
+function globMatch(p: string, pi: number, t: string, ti: number, budget: { n: number }): boolean {
+  if (--budget.n < 0) return false;
+  while (pi < p.length) {
+    const c = p[pi]!;
+    if (c === '*') {
+      for (let k = ti; k <= t.length; k++) if (globMatch(p, pi + 1, t, k, budget)) return true;
+      return false;
+    }
+    if (ti >= t.length) return false;
+    if (c === '?') {
+      if (t[ti] === '/') return false;
+    } else if (c === '[') {
+      const close = p.indexOf(']', pi + 1);
+      if (close < 0) return false;
+      const set = p.slice(pi + 1, close);
+      if (set.indexOf(t[ti]!) < 0) return false;
+      pi = close + 1;
+      ti++;
+      continue;
+    } else if (c !== t[ti]) return false;
+    pi++;
+    ti++;
+  }
+  return ti === t.length;
+}
+
+/** A path token with glob characters that expands to a shell or a sensitive file; returns it or ''. */
+function globPathAt(s: string): string {
+  if (s.indexOf('?') < 0 && s.indexOf('*') < 0 && s.indexOf('[') < 0) return '';
+  for (let i = s.indexOf('/'); i >= 0 && i < s.length; i = s.indexOf('/', i + 1)) {
+    if (i > 0 && /[\w/]/.test(s[i - 1]!)) continue;
+    let j = i;
+    let glob = false;
+    while (j < s.length && j - i < 48 && /[\w./?*[\]-]/.test(s[j]!)) {
+      if (s[j] === '?' || s[j] === '*' || s[j] === '[') glob = true;
+      j++;
+    }
+    if (!glob) continue;
+    // `[...]` may hold slashes (`/[e/////]tc`): a class holding `/` also matches the letter
+    const tok = s
+      .slice(i, j)
+      .replace(/\[([^\][]{0,24})\]/g, (_m, set: string) => '[' + set.replace(/\//g, '') + ']');
+    for (const target of GLOB_TARGETS) if (globMatch(tok, 0, target, 0, { n: 2000 })) return tok;
+    i = j;
+  }
+  return '';
+}
+
+/**
+ * Windows batch control flow: `for [/f ...] %x in (...) do ...` anywhere, `if [/i] [not] exist|defined|
+ * errorlevel ...` and `if a==b ...` at a command position. Returns 0 for a value-start match, the index
+ * of a match after a separator, or -1.
+ */
+function batchAt(s: string): number {
+  let from = 0;
+  for (;;) {
+    const f = s.indexOf('for', from);
+    if (f < 0) break;
+    from = f + 3;
+    if ((f > 0 && isAlnum(s.charCodeAt(f - 1))) || !isWs(s.charCodeAt(f + 3))) continue;
+    const pct = s.indexOf('%', f);
+    if (pct < 0 || pct - f > 100) continue;
+    const inAt = s.indexOf(' in', pct);
+    if (inAt < 0 || inAt - pct > 24) continue;
+    let k = inAt + 3;
+    while (isWs(s.charCodeAt(k))) k++;
+    if (s[k] !== '(') continue;
+    for (let close = s.indexOf(')', k); close > 0 && close - k < 300; close = s.indexOf(')', close + 1)) {
+      let d = close + 1;
+      while (isWs(s.charCodeAt(d))) d++;
+      if (s.startsWith('do', d) && !isAlnum(s.charCodeAt(d + 2))) return commandPosition(s, f);
+    }
+  }
+  from = 0;
+  for (;;) {
+    const f = s.indexOf('if', from);
+    if (f < 0) return -1;
+    from = f + 2;
+    if (!isWs(s.charCodeAt(f + 2))) continue;
+    const pos = commandPosition(s, f);
+    if (pos < 0) continue;
+    if (IF_RE.test(s.slice(f, f + 200))) return pos;
+  }
+}
+
+/** 0 when `i` is the value start, `i` when a shell separator precedes it, -1 otherwise. */
+function commandPosition(s: string, i: number): number {
+  let b = i - 1;
+  while (b >= 0 && isWs(s.charCodeAt(b))) b--;
+  if (b < 0) return 0;
+  const c = s[b];
+  return c === '&' || c === '|' || c === ';' || c === '\n' || c === '(' ? i : -1;
+}
+
+const IF_RE =
+  /^if\s+(?:\/i\s+)?(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|[^\s=]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s))/;
+
+const IFS_RE = /\$\{ifs\}|\$ifs\b|\$\{ifs%/;
+const IFS_ALL_RE = /\$\{ifs(?:%[^}]{0,4})?\}|\$ifs(?:\$\d)?/gi;
+const REVERSE_RE =
+  /\/dev\/(?:tcp|udp)\/[\w.-]|\b(?:nc|ncat|netcat)(?:\.exe)? {1,3}(?:-[a-z]{1,6} {1,3}){0,3}-[a-z]{0,5}[ec] |\b(?:ba)?sh {1,3}-i\b|\b[01]>& ?[012]\b|>& ?\/dev\/|\bsocket\.socket\(|\bmkfifo {1,3}\/|\bsubprocess\.(?:call|popen|run)\(/;
+const POWERSHELL_RE =
+  /\biex\s?\(|\binvoke-expression\b|\.downloadstring\(|\.downloadfile\(|\bnew-object\s+(?:system\.)?net\.webclient|\s-(?:enc|encodedcommand|e)\s+[a-z0-9+/]{20}|\binvoke-webrequest\b|\bstart-process\b/;
+
+/** Index of a Shellshock prefix `() {` … `;};` / `() { :; };`, or -1. */
+function shellshockAt(s: string): number {
+  let from = 0;
+  for (;;) {
+    const p = s.indexOf('(', from);
+    if (p < 0) return -1;
+    from = p + 1;
+    let k = p + 1;
+    while (isWs(s.charCodeAt(k))) k++;
+    if (s[k] !== ')') continue;
+    k++;
+    while (isWs(s.charCodeAt(k))) k++;
+    if (s[k] !== '{') continue;
+    // the body up to the first `}` must end in `;` and be followed by `;` or a command
+    const close = s.indexOf('}', k);
+    if (close < 0 || close - k > 200) continue;
+    let b = close - 1;
+    while (b > k && isWs(s.charCodeAt(b))) b--;
+    if (s[b] !== ';') continue;
+    return p;
+  }
+}
+
+/** Cheap prefilter: which values can hold a command at all. */
+const INTERESTING =
+  Flag.semi |
+  Flag.pipeAmp |
+  Flag.backtick |
+  Flag.newline |
+  Flag.dollar |
+  Flag.paren |
+  Flag.quote |
+  Flag.brace;
+
+/** Creates the OS command injection detector. */
+export const createCmdiDetector: DetectorFactory = () => ({
+  class: 'cmdi',
+  rules: RULES,
+  kinds: ARGS | Kind.header | Kind.pathSegment | Kind.path | Kind.bodyRaw,
+  inspectValue(v: Value, report: Reporter): void {
+    // Headers other than the two that carry free text (user-agent, referer) get only the certain markers.
+    const inHeader =
+      (v.kind & Kind.path) !== 0 ||
+      ((v.kind & Kind.header) !== 0 && v.name !== 'user-agent' && v.name !== 'referer');
+    if (v.isPlain) {
+      // plain text: only a value that *is* a command line (`uname -a`, `whoami`) can be one
+      if (inHeader || v.raw.length > 200) return;
+      const sp = v.raw.indexOf(' ');
+      let first = (sp < 0 ? v.raw : v.raw.slice(0, sp)).toLowerCase();
+      if (first.endsWith('.exe')) first = first.slice(0, -4);
+      if (!isCommand(first) && first !== 'if' && first !== 'for') return;
+      scan(v, v.raw, report, false);
+      return;
+    }
+    const f = v.flags;
+    const s = v.view('norm');
+    if ((f & INTERESTING) === 0) {
+      // slashes and dashes only: still a possible command line at the start
+      if (inHeader) return;
+      let k = 0;
+      while (k < s.length && isWs(s.charCodeAt(k))) k++;
+      let e = k;
+      while (e < s.length && !isTerminator(s.charCodeAt(e))) e++;
+      const first = s.slice(k, e).toLowerCase();
+      if (!isCommand(first) && !first.startsWith('/')) return;
+    }
+    scan(v, s, report, inHeader);
+  },
+});

@@ -1,4 +1,307 @@
-import type { DetectorFactory } from '../detector.js';
+import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
+import { snippet } from '../detector.js';
+import { ARGS, Flag, Kind, type Value } from '../../value.js';
+import type { ParsedRequest } from '../../request/parse-request.js';
 
-/** Placeholder until the ssti detector lands: reports nothing. */
-export const createSstiDetector: DetectorFactory = () => ({ class: 'ssti', rules: [], kinds: 0 });
+/**
+ * Server-side template and expression-language injection. Template delimiters are found by hand
+ * (`{{ }}`, `{% %}`, `${ }`, `#{ }`, `*{ }`, `@( )`, `<%= %>`, `<#...>`, `#set(`, `{php}`) and their
+ * content is judged: arithmetic on literals (`7*7`, the universal probe), Python object-model walking
+ * (`__class__.__mro__`), Java reflection and process APIs (`T(java.lang.Runtime)`, `getClass().forName`,
+ * OGNL `#_memberAccess`), engine internals (`freemarker.template.utility.Execute`, `$smarty`,
+ * `_self.env`). Plain variables (`{{ name }}`, `${price}`, `#{name}`) are what templates normally hold
+ * and stay clean. `${jndi:...}`-style lookups belong to the log4shell detector and `${IFS}` to cmdi.
+ */
+
+const RULES: readonly RuleDef[] = [
+  {
+    id: 'ssti.python-object-walk',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.95,
+    description:
+      'Python object-model traversal used to escape Jinja2/Mako: `__class__.__mro__`, `__globals__`',
+  },
+  {
+    id: 'ssti.expression-probe',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.85,
+    description: 'Arithmetic on literals inside template delimiters: `{{7*7}}`, `${7*7}`, `<%= 7*7 %>`',
+  },
+  {
+    id: 'ssti.template-internals',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.85,
+    description:
+      'A template expression reaching engine or application internals (`{{config}}`, `{$smarty}`, `_self.env`)',
+  },
+  {
+    id: 'ssti.template-statement',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.75,
+    description: 'Template control statements in input: `{% if %}`, `<#assign>`, `#set(`, `{php}`',
+  },
+  {
+    id: 'ssti.java-el',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.9,
+    description:
+      'Java expression/reflection injection (SpEL, OGNL, EL): `T(java.lang.Runtime)`, `#_memberAccess`',
+  },
+  {
+    id: 'ssti.java-class',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.8,
+    description:
+      'A process-spawning Java class named in input: `java.lang.Runtime`, `java.lang.ProcessBuilder`',
+  },
+  {
+    id: 'ssti.spring-classloader',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.95,
+    description: 'Spring4Shell class-loader binding (`class.module.classLoader...`), CVE-2022-22965',
+  },
+  {
+    id: 'ssti.method-call',
+    version: 1,
+    severity: 'high',
+    confidence: 0.65,
+    description:
+      'A method call or filter pipeline inside template delimiters: `{{"a".toUpperCase()}}`, `${ex("id")}`',
+  },
+];
+
+/** Globals of Jinja2/Twig/Flask/Django templates that only an attacker asks for. */
+const INTERNAL_NAMES =
+  /^(?:config|self|_self|settings|request|app|cycler|joiner|namespace|lipsum|url_for|get_flashed_messages|range|dump|g|session|environ|application|_context|__self|this\.constructor|constructor|global|process|smarty|_SERVER|GLOBALS|class|T|runtime|object)\b/;
+const DUNDER =
+  /__(?:class|mro|subclasses|globals|builtins|init|import|base|bases|getitem|dict|code|func_globals|loader|reduce|getattribute|spec|module)__/g;
+const PY_DANGEROUS = /\b(?:os\.(?:popen|system)|subprocess|popen\(|__import__|getattr\(|eval\(|exec\()/;
+const JAVA_EL =
+  /\bt ?\( ?java\.|\bt ?\( ?org\.|getclass ?\( ?\) ?\. ?forname|\.forname ?\(|getruntime ?\( ?\)|#_memberaccess|@ognl\.|ognlcontext|#context\[|new {1,3}java\.|processbuilder|scriptenginemanager|\.getclassloader ?\(|java\.lang\.runtime|@java\.lang|\.exec ?\( ?['"]|freemarker\.template\.utility|\?new ?\(|objectconstructor|jythonruntime|\.invoke ?\(|#request\[|#attr\[|#parameters\b|#application\b|#session\b/;
+const JAVA_CLASS =
+  /\bjava\.(?:[a-z]{1,24}\.){0,5}(?:runtime|processbuilder|processimpl|unixprocess)\b|\bjavax\.script\.scriptengine|\bjavax\.naming\.initialcontext/;
+const SPRING =
+  /\bclass\.(?:module\.)?classloader\b|\bclass\[ ?['"]?(?:module|classloader)|filesystemxmlapplicationcontext|classpathxmlapplicationcontext/;
+const ARITH =
+  /^\s{0,4}[-+(]{0,3} ?(?:\d{1,12}(?:\.\d{1,6})?|'\d{1,12}'|"\d{1,12}") {0,3}\)? {0,3}(?:[-+*/%]|\*\*) {0,3}\(? {0,3}(?:\d{1,12}(?:\.\d{1,6})?|'\d{1,12}'|"\d{1,12}")/;
+const STATEMENT =
+  /^-?\s*(?:if|for|set|import|from|include|extends|macro|call|block|raw|with|filter|autoescape|do|print|debug|endif|endfor|load|php|exec|eval|assign|function|module|request)\b/;
+const METHOD =
+  /[\w'"\])] ?\. ?[a-z_]\w{0,40} ?\(|\| ?(?:attr|filter|map|join|select|reject|e|format|safe|first|last|reverse)\b|\b\w{1,40} ?\( ?['"[]/;
+
+/** Content of a `{{ ... }}`-style expression at `open` (index of the opening delimiter), bounded. */
+function enclosed(s: string, from: number, close: string, max = 600): string | null {
+  const end = s.indexOf(close, from);
+  if (end < 0) return s.length - from <= max ? s.slice(from) : s.slice(from, from + max);
+  return end - from <= max ? s.slice(from, end) : s.slice(from, from + max);
+}
+
+/** Judges one expression body; returns a rule id or ''. */
+function judgeExpression(body: string, kind: 'mustache' | 'dollar' | 'hash' | 'erb' | 'other'): string {
+  const t = body.trim();
+  if (t === '') return '';
+  if (kind === 'dollar') {
+    // Log4j lookups (`${jndi:`, `${env:X}`, `${::-j}`) and shell expansions (`${IFS}`, `${PATH:0:1}`) are
+    // other detectors' business.
+    if (/^[a-z0-9_]*:/i.test(t) || /^[A-Z_][A-Z0-9_]*(?:[:#%/]|$)/.test(t)) return '';
+  }
+  const low = t.toLowerCase();
+  DUNDER.lastIndex = 0;
+  if (DUNDER.test(low)) return 'ssti.python-object-walk';
+  if (JAVA_EL.test(low)) return 'ssti.java-el';
+  if (ARITH.test(t)) return 'ssti.expression-probe';
+  if (kind === 'mustache' && /^\{?\s*\d+\s*[-+*/]\s*\d+/.test(t)) return 'ssti.expression-probe';
+  if (PY_DANGEROUS.test(low)) return 'ssti.python-object-walk';
+  const m = INTERNAL_NAMES.exec(t);
+  if (m && kind !== 'hash') {
+    const rest = t.slice(m[0].length).trimStart();
+    // `{{config}}`, `{{ self }}`, `{{config.items()}}`, `{{request.application}}`
+    if (rest === '' || rest[0] === '.' || rest[0] === '|' || rest[0] === '[' || rest[0] === '(') {
+      if (
+        !(
+          m[0] === 'class' ||
+          m[0] === 'object' ||
+          m[0] === 'app' ||
+          m[0] === 'g' ||
+          m[0] === 'range' ||
+          m[0] === 'session' ||
+          m[0] === 'T'
+        ) ||
+        rest !== ''
+      )
+        return 'ssti.template-internals';
+    }
+  }
+  if (kind === 'dollar' && /^self\.|^\s*\w+\s*\(/.test(t) && /[('"]/.test(t)) return 'ssti.method-call';
+  if (METHOD.test(t) && /[('"]/.test(t)) return 'ssti.method-call';
+  return '';
+}
+
+const SCAN_FLAGS = Flag.brace | Flag.angle | Flag.hash | Flag.at | Flag.paren | Flag.dollar | Flag.bracket;
+
+/** Creates the SSTI / expression-injection detector. */
+export const createSstiDetector: DetectorFactory = () => ({
+  class: 'ssti',
+  rules: RULES,
+  kinds: ARGS | Kind.header | Kind.bodyRaw | Kind.pathSegment,
+  inspectRequest: inspectCookieNames,
+  inspectValue(v: Value, report: Reporter): void {
+    const inHeader = (v.kind & Kind.header) !== 0;
+    if (v.isPlain) {
+      // `java.lang.Runtime` and `class.module.classLoader.x` are plain text
+      if (v.raw.length < 10 || v.raw.indexOf('.') < 0) return;
+      const low = v.raw.toLowerCase();
+      if (low.indexOf('java') < 0 && low.indexOf('class') < 0) return;
+      checkJava(v, low, report);
+      return;
+    }
+    const f = v.flags;
+    const s = v.view('norm');
+    const low = s.toLowerCase();
+    if ((f & Flag.dot) !== 0 && (low.indexOf('java') >= 0 || low.indexOf('class') >= 0)) {
+      if (checkJava(v, low, report)) return;
+    }
+    if ((f & SCAN_FLAGS) === 0) return;
+    if (inHeader && (f & Flag.brace) === 0) return;
+    const ev = (i: number, len = 0) => snippet(s, i, len, 120);
+    for (let i = 0; i < s.length - 1; i++) {
+      const c = s[i]!;
+      const c1 = s[i + 1]!;
+      let rule = '';
+      let bodyLen = 0;
+      if (c === '{' && c1 === '{') {
+        const body = enclosed(s, i + 2, '}}');
+        if (body !== null) {
+          rule = judgeExpression(body.replace(/^\{+/, ''), 'mustache');
+          // Handlebars prototype escape
+          if (!rule && /^#with\b|^#each\b/.test(body.trim()) && low.indexOf('constructor') >= 0)
+            rule = 'ssti.template-internals';
+          bodyLen = body.length;
+        }
+      } else if (c === '{' && c1 === '%') {
+        const body = enclosed(s, i + 2, '%}');
+        if (body !== null) {
+          rule = judgeExpression(body, 'other');
+          if (!rule && STATEMENT.test(body.trim().toLowerCase()) && s.indexOf('%}', i + 2) > 0)
+            rule = 'ssti.template-statement';
+          bodyLen = body.length;
+        }
+      } else if ((c === '$' || c === '#' || c === '*' || c === '~' || c === '@' || c === '%') && c1 === '{') {
+        const body = enclosed(s, i + 2, '}');
+        if (body !== null) {
+          rule = judgeExpression(
+            body.replace(/^\{+/, ''),
+            c === '$' ? 'dollar' : c === '#' ? 'hash' : 'other',
+          );
+          bodyLen = body.length;
+        }
+      } else if (c === '<' && c1 === '%') {
+        const body = enclosed(s, i + 2 + (s[i + 2] === '=' || s[i + 2] === '-' ? 1 : 0), '%>');
+        if (body !== null && s.indexOf('%>', i) > 0) {
+          rule = judgeExpression(body, 'erb');
+          if (!rule && /\b(?:system|exec|spawn|popen|eval|open)\s*[('"`]|`|%x\{|\bfile\.|\bio\./i.test(body))
+            rule = 'ssti.template-statement';
+          if (!rule && STATEMENT.test(body.trim().toLowerCase())) rule = 'ssti.template-statement';
+          bodyLen = body.length;
+        }
+      } else if (
+        (c === '<' || c === '[') &&
+        c1 === '#' &&
+        /^(?:assign|list|if|include|import|macro|function|global|local|setting|attempt)\b/.test(
+          low.slice(i + 2, i + 12),
+        )
+      ) {
+        rule = 'ssti.template-statement';
+      } else if (
+        c === '#' &&
+        /^(?:set|foreach|evaluate|include|parse|define|macro)\s*\(/.test(low.slice(i + 1, i + 12)) &&
+        (i === 0 || !/\w/.test(s[i - 1]!))
+      ) {
+        const body = s.slice(i, i + 200);
+        if (/\$\w|["']/.test(body)) rule = 'ssti.template-statement';
+      } else if (
+        c === '{' &&
+        (low.startsWith('php}', i + 1) ||
+          low.startsWith('/php}', i + 1) ||
+          low.startsWith('$smarty', i + 1) ||
+          low.startsWith('system(', i + 1) ||
+          low.startsWith('self::', i + 1) ||
+          low.startsWith('smarty_internal', i + 1))
+      ) {
+        rule =
+          low.startsWith('php}', i + 1) || low.startsWith('/php}', i + 1)
+            ? 'ssti.template-statement'
+            : 'ssti.template-internals';
+      } else if (c === '@' && c1 === '(' && (i === 0 || !/\w/.test(s[i - 1]!))) {
+        const body = enclosed(s, i + 2, ')', 200);
+        if (body !== null && (ARITH.test(body) || JAVA_EL.test(body.toLowerCase())))
+          rule = 'ssti.expression-probe';
+      } else if (c === '_' && c1 === '_' && s[i + 2] === '$' && s[i + 3] === '{') {
+        // Thymeleaf preprocessing `__${...}__::`
+        rule = 'ssti.java-el';
+      }
+      if (rule) {
+        report.value(rule, v, 'norm', ev(i, bodyLen + 4));
+        return;
+      }
+    }
+    // Python object walking without delimiters: two distinct dunders chained
+    DUNDER.lastIndex = 0;
+    const first = DUNDER.exec(low);
+    if (first) {
+      const second = DUNDER.exec(low);
+      if (second && second[0] !== first[0])
+        report.value('ssti.python-object-walk', v, 'norm', ev(first.index, 40));
+    }
+  },
+});
+
+/** Cookie names the parser accepts as plain (`java.lang.Runtime=x`) are not values: read the header. */
+function inspectCookieNames(req: ParsedRequest, report: Reporter): void {
+  const cookies = req.headers.get('cookie');
+  if (!cookies) return;
+  for (const c of cookies) {
+    const low = c.toLowerCase();
+    if (low.indexOf('java') < 0 && low.indexOf('class') < 0) continue;
+    for (const piece of low.split(';')) {
+      const eq = piece.indexOf('=');
+      const name = (eq < 0 ? piece : piece.slice(0, eq)).trim();
+      const m = SPRING.exec(name) ?? JAVA_CLASS.exec(name);
+      if (m) {
+        report.request(
+          SPRING.test(name) ? 'ssti.spring-classloader' : 'ssti.java-class',
+          `cookie.name:${name}`,
+          name,
+        );
+        return;
+      }
+    }
+  }
+}
+
+/** Java process classes, Spring class-loader binding, reflection: reported wherever they occur. */
+function checkJava(v: Value, low: string, report: Reporter): boolean {
+  let m = SPRING.exec(low);
+  if (m) {
+    report.value('ssti.spring-classloader', v, 'norm', snippet(low, m.index, m[0].length, 120));
+    return true;
+  }
+  m = JAVA_CLASS.exec(low);
+  if (m) {
+    report.value('ssti.java-class', v, 'norm', snippet(low, m.index, m[0].length, 120));
+    return true;
+  }
+  m = JAVA_EL.exec(low);
+  if (m && /\(|#|@/.test(low)) {
+    report.value('ssti.java-el', v, 'norm', snippet(low, m.index, m[0].length, 120));
+    return true;
+  }
+  return false;
+}
