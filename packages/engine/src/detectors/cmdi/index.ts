@@ -502,6 +502,15 @@ function scan(v: Value, s: string, report: Reporter, inHeader: boolean): void {
 }
 
 /** Tries a command at `k`; reports and returns true on a match. */
+/** `id;name;email`: a list of words, not `id;uname` — the word after the separators is no command. */
+function followedByPlainWord(t: string, end: number): boolean {
+  let j = end;
+  while (j < t.length && (t[j] === ';' || t[j] === '|' || t[j] === '&' || t[j] === ',')) j++;
+  if (j >= t.length || !isAlpha(t.charCodeAt(j))) return false;
+  const nw = readWord(t, j);
+  return nw !== null && nw !== undefined && !nw.binPath && !isCommand(nw.name);
+}
+
 function tryAt(v: Value, t: string, k: number, sep: Sep, report: Reporter): boolean {
   // a subshell or group opening (`&&(sh)`, `;{ id;}`) still starts a command
   while (k < t.length && (t[k] === '(' || t[k] === '{') && k < 4096) k++;
@@ -528,7 +537,8 @@ function tryAt(v: Value, t: string, k: number, sep: Sep, report: Reporter): bool
       if (
         w.end < t.length &&
         !isWs(next) &&
-        (BARE_OK.has(w.name) || TOOL_COMMANDS.has(w.name) || DISTINCT_COMMANDS.has(w.name))
+        (BARE_OK.has(w.name) || TOOL_COMMANDS.has(w.name) || DISTINCT_COMMANDS.has(w.name)) &&
+        !followedByPlainWord(t, w.end)
       ) {
         report.value('cmdi.command-line', v, 'norm', ev());
         return true;

@@ -1,8 +1,544 @@
-import type { DetectorFactory } from '../detector.js';
+import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
+import { snippet } from '../detector.js';
+import { ARGS, Flag, Kind, type Value } from '../../value.js';
 
-/** Placeholder until the code_injection detector lands: reports nothing. */
-export const createCodeInjectionDetector: DetectorFactory = () => ({
-  class: 'code_injection',
-  rules: [],
-  kinds: 0,
-});
+/**
+ * Server-side code injection outside templates (CRS 933 PHP, 934 Node/Python/Ruby/Perl, and the Java
+ * expression shapes of 944). The idea is call syntax, not words: `system(` with an argument is code,
+ * "the system is down" is prose. Every regex is linear (no nested quantifiers).
+ */
+const RULES: readonly RuleDef[] = [
+  r('php_tag', 'critical', 0.9, 'PHP open tag (<?php, <?=, <? code)'),
+  r('php_bbtag', 'high', 0.6, 'PHP code block tag ([php], {php})'),
+  r('php_function', 'critical', 0.9, 'call of a dangerous PHP function (system, eval, base64_decode, ...)'),
+  r(
+    'php_function_weak',
+    'medium',
+    0.5,
+    'call of a PHP function often used in injected code (chr, substr, ...)',
+  ),
+  r('php_superglobal', 'critical', 0.85, 'PHP superglobal access ($_GET[..], $_SERVER[..], $GLOBALS[..])'),
+  r('php_variable_call', 'critical', 0.85, 'PHP variable function call ($a(1), ${"x"}(1), $_[0](...))'),
+  r('php_wrapper', 'critical', 0.9, 'PHP stream wrapper (php://, phar://, expect://)'),
+  r('php_ini', 'critical', 0.8, 'PHP configuration directive that enables code loading'),
+  r(
+    'node',
+    'critical',
+    0.9,
+    'Node.js server-side code (child_process, process.mainModule, constructor chains)',
+  ),
+  r('node_weak', 'medium', 0.5, 'Node.js code fragment (process.env, new Function, while(true))'),
+  r('python', 'critical', 0.9, 'Python code execution (__import__, os.system, subprocess)'),
+  r('ruby', 'critical', 0.85, 'Ruby code execution (Kernel.exec, IO.popen, %x())'),
+  r('perl', 'critical', 0.85, 'Perl interpolated code block @{[ ... ]}'),
+  r('java', 'critical', 0.9, 'Java/OGNL/SpEL code execution (Runtime.getRuntime, class.module.classLoader)'),
+];
+
+function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
+  return { id: `code_injection.${name}`, version: 1, severity, confidence, description };
+}
+
+// PHP functions whose call is an attack in request data (CRS 933150 and friends).
+const PHP_STRONG = [
+  'system',
+  'exec',
+  'passthru',
+  'shell_exec',
+  'popen',
+  'proc_open',
+  'pcntl_exec',
+  'eval',
+  'assert',
+  'assert_options',
+  'create_function',
+  'call_user_func',
+  'call_user_func_array',
+  'preg_replace',
+  'base64_decode',
+  'gzinflate',
+  'gzuncompress',
+  'gzdecode',
+  'bzdecompress',
+  'zlib_decode',
+  'str_rot13',
+  'file_put_contents',
+  'file_get_contents',
+  'fopen',
+  'fwrite',
+  'fputs',
+  'readfile',
+  'highlight_file',
+  'show_source',
+  'phpinfo',
+  'include',
+  'include_once',
+  'require',
+  'require_once',
+  'move_uploaded_file',
+  'fsockopen',
+  'pfsockopen',
+  'stream_socket_client',
+  'curl_exec',
+  'curl_init',
+  'ini_set',
+  'putenv',
+  'dl',
+  'symlink',
+  'chmod',
+  'chown',
+  'unlink',
+  'rmdir',
+  'mkdir',
+  'get_defined_vars',
+  'get_defined_functions',
+  'array_map',
+  'array_filter',
+  'array_walk',
+  'usort',
+  'uasort',
+  'register_shutdown_function',
+  'register_tick_function',
+  'ob_start',
+  'unserialize',
+  'posix_getpwuid',
+  'posix_getegid',
+  'posix_geteuid',
+  'posix_kill',
+  'posix_setuid',
+  'file_exists',
+  'is_writable',
+  'fileperms',
+  'parse_str',
+  'extract',
+  'mb_ereg_replace',
+  'escapeshellcmd',
+  'escapeshellarg',
+  'print_r',
+  'var_dump',
+  'var_export',
+  'strrev',
+  'hex2bin',
+  'convert_uudecode',
+  'glob',
+  'scandir',
+  'opendir',
+  'touch',
+  'chroot',
+  'filegroup',
+  'fileowner',
+  'gethostbyname',
+  'checkdate',
+  'crypt',
+  'serialize',
+  'unpack',
+  'strip_tags',
+  'file',
+  'copy',
+  'rename',
+  'tmpfile',
+  'tempnam',
+  'link',
+  'lchown',
+  'chgrp',
+];
+// Common English words among them: they need code-looking arguments, not prose.
+const PHP_WORDS = new Set([
+  'system',
+  'exec',
+  'eval',
+  'assert',
+  'include',
+  'require',
+  'file',
+  'copy',
+  'rename',
+  'link',
+  'touch',
+  'glob',
+  'crypt',
+  'serialize',
+  'unpack',
+  'extract',
+  'symlink',
+  'chmod',
+  'chown',
+  'mkdir',
+  'unlink',
+  'usort',
+  'dl',
+  'fopen',
+  'fwrite',
+  'fputs',
+  'readfile',
+  'checkdate',
+  'chroot',
+  'array_map',
+]);
+const PHP_WEAK = [
+  'chr',
+  'ord',
+  'substr',
+  'strlen',
+  'printf',
+  'sprintf',
+  'intval',
+  'implode',
+  'explode',
+  'str_replace',
+  'preg_match',
+  'md5',
+  'sha1',
+  'urldecode',
+  'rawurldecode',
+  'htmlspecialchars_decode',
+  'is_array',
+  'is_int',
+  'array_diff',
+  'date_add',
+  'range',
+  'pi',
+  'ucfirst',
+  'strtolower',
+  'strtoupper',
+  'trim',
+];
+const PHP_STRONG_SET = new Set(PHP_STRONG);
+const PHP_WEAK_SET = new Set(PHP_WEAK);
+
+const PHP_TAG = /<\?(?:\s*php\s*[^\s?]|=|[\s]+[a-z$_(@`])|<\?xml\s*:|\[\/?php\]|\{\/?php\}/i;
+const PHP_SUPERGLOBAL =
+  /\$(?:_(?:get|post|request|cookie|server|files|env|session)|globals|http_(?:get|post|cookie|server)_vars)\b\s*(\[|=|\)|;|\.)?/i;
+const PHP_WRAPPER =
+  /\b(?:php:\/\/(?:input|filter|stdin|stdout|stderr|memory|temp|fd|output)|phar:\/\/|expect:\/\/|zlib:\/\/|glob:\/\/|ogg:\/\/|rar:\/\/|ssh2\.(?:shell|exec):\/\/)/i;
+const PHP_INI =
+  /\b(?:allow_url_include|allow_url_fopen|auto_prepend_file|auto_append_file|disable_functions|open_basedir|safe_mode|extension_dir|sendmail_path|error_log|include_path|opcache\.[a-z_]+|mbstring\.[a-z_]+|unserialize_max_depth|memory_limit)\s*=/i;
+
+// One regex per shape: a single alternation of them backtracks across shapes.
+const NODE: readonly RegExp[] = [
+  /\brequire\s*\(\s*['"`]?(?:child_process|fs|net|vm|os|http)\b/i,
+  /\bchild_process\b/i,
+  /\bprocess\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b/i,
+  /\bprocess\s*\[\s*['"`]?(?:mainmodule|binding|env|req\.)/i,
+  /\bglobal\s*\.\s*process\b/i,
+  /\brequire\s*\.\s*main\b/i,
+  /\bmodule\s*\.\s*constructor\s*\.\s*_load\b/i,
+  /\bconstructor\s*\.\s*constructor\s*\(/i,
+  /\.constructor\s*\.\s*constructor\b/i,
+  /\beval\s*\(\s*string\s*\.\s*fromcharcode/i,
+  /\b(?:execsync|spawnsync|execfilesync)\s*\(/i,
+  /\brequire\s*\[/i,
+  /\b(?:process|require)\s*\[\s*req\./i,
+];
+// One regex per shape: a single alternation of them backtracks across shapes.
+// `while(true)`, `while(!0)`: matched on the value with whitespace removed.
+const WHILE_LOOP =
+  /while\((?:!+)?(?:false|true|[-+]?0|[-+]?1|[-+]?infinity|''|""|``|null|undefined|nan|\{\}|\[\]|newdate|this|string|\(true\))\)/;
+const NODE_WEAK: readonly RegExp[] = [
+  /\bprocess\s*\.\s*env\s*(?:[.[);]|$)/i,
+  /\bprocess\s*\[\s*['"]env/i,
+  /\bnew\s+function\s*\(/i,
+  /\bfunction\s*\(\s*\)\s*\{/i,
+  /\bmodule\s*\.\s*exports\s*=/i,
+  /\bconsole\s*(?:\.\s*[a-z]+|\[\s*['"][a-z]+['"]\s*\])\s*(?:\.\s*(?:call|apply)\s*)?\(/i,
+];
+const PYTHON: readonly RegExp[] = [
+  /\b__import__\s*\(/i,
+  /\b__builtins__\b/i,
+  /\bos\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|fork|startfile)\s*\(/i,
+  /\bsubprocess\s*\.\s*(?:popen|call|run|check_output|check_call|getoutput|getstatusoutput)\b/i,
+  /\bpty\s*\.\s*spawn\s*\(/i,
+  /\bimportlib\s*\.\s*import_module\s*\(/i,
+  /\bpickle\s*\.\s*loads?\s*\(/i,
+  /\beval\s*\(\s*compile\s*\(/i,
+  /\bexec\s*\(\s*(?:compile|open|base64|__import__)/i,
+  /\bgetattr\s*\(\s*__import__/i,
+  /\.__globals__\s*\[/i,
+  /\bcommands\s*\.\s*getoutput\s*\(/i,
+];
+const RUBY: readonly RegExp[] = [
+  /\bkernel\s*\.\s*(?:exec|system|spawn|open|eval|`)/i,
+  /\bio\s*\.\s*popen\s*\(/i,
+  /\bopen3\s*\.\s*(?:popen[23e]?|capture[23e]?)\b/i,
+  /(?:^|[^\w%])%x\s*[({[|!]/i,
+  /\bprocess\s*\.\s*spawn\s*\(/i,
+  /\b(?:instance|class|module)_eval\s*\(/i,
+  /\.send\s*\(\s*:(?:system|exec|eval|`)/i,
+  /\bobjectspace\s*\.\s*each_object\b/i,
+];
+const PERL = /@\s*\{\s*\[/;
+const JAVA: readonly RegExp[] = [
+  /\bruntime\s*\.\s*getruntime\s*\(\s*\)\s*\.\s*exec\b/i,
+  /\bgetruntime\s*\(\s*\)\s*\.\s*exec\s*\(/i,
+  /\bnew\s+(?:java\.lang\.)?processbuilder\s*\(/i,
+  /\bclass\s*\.\s*module\s*\.\s*classloader\b/i,
+  /\bclass\s*\.\s*classloader\b/i,
+  /\bclass\s*\.\s*forname\s*\(/i,
+  /\.getclass\s*\(\s*\)\s*\.\s*forname\s*\(/i,
+  /#_memberaccess\b/i,
+  /@ognl\.ognlcontext@/i,
+  /\bognlcontext\s*\.\s*default_member_access/i,
+  /%\{\s*\(\s*#[a-z_]+\s*=/i,
+  /\$\{\s*\(\s*#[a-z_]+\s*=/i,
+  /\bt\s*\(\s*java\.lang\.(?:runtime|system|processbuilder)\s*\)/i,
+  /@java\.lang\.(?:runtime|system)@/i,
+  /\bscriptenginemanager\s*\(\s*\)\s*\.\s*getenginebyname\s*\(/i,
+];
+
+/** Creates the code_injection detector. */
+export const createCodeInjectionDetector: DetectorFactory = () => {
+  const kinds = ARGS | Kind.header | Kind.bodyRaw | Kind.path | Kind.pathSegment;
+  const CODE_FLAGS =
+    Flag.colon |
+    Flag.slash |
+    Flag.paren |
+    Flag.angle |
+    Flag.dollar |
+    Flag.brace |
+    Flag.bracket |
+    Flag.dot |
+    Flag.eq |
+    Flag.at |
+    Flag.percent;
+
+  function inspectValue(v: Value, report: Reporter): void {
+    if (
+      (v.kind & (Kind.arg | Kind.cookie)) !== 0 &&
+      v.name !== v.raw &&
+      v.name.length > 3 &&
+      !/^[\w-]*$/.test(v.name)
+    ) {
+      // argument and cookie names with dots or `$` are not separate values
+      scanPhpGlobals(v, v.name, 'raw', report);
+    }
+    if (v.isPlain && v.raw.indexOf('=') < 0 && v.raw.indexOf('.') < 0) return;
+    const f = v.flags;
+    if ((f & CODE_FLAGS) === 0) return;
+    const norm = v.view('norm');
+    const lower = v.view('lower');
+    const isHeader = (v.kind & Kind.header) !== 0;
+    // User-Agent and Referer carry product tokens and URLs: only the unambiguous rules there.
+    if (f & Flag.angle || f & Flag.bracket || f & Flag.brace) {
+      // the `url` view: an HTML-escaped `&lt;?` is text, not a tag
+      const url = v.view('url');
+      const m = PHP_TAG.exec(url);
+      if (m) {
+        const t = m[0];
+        if (t[0] === '[' || t[0] === '{')
+          report.value('code_injection.php_bbtag', v, 'url', snippet(url, m.index, t.length, 120));
+        else if (!isPiOnly(url, m.index))
+          report.value('code_injection.php_tag', v, 'url', snippet(url, m.index, t.length + 30, 120));
+      }
+    }
+    if (f & Flag.dollar) {
+      scanPhpGlobals(v, norm, 'norm', report);
+      if (f & Flag.paren) {
+        const at = phpVariableCall(norm);
+        if (at >= 0) report.value('code_injection.php_variable_call', v, 'norm', snippet(norm, at, 40, 120));
+      }
+    }
+    if (f & Flag.colon) {
+      const m = PHP_WRAPPER.exec(lower);
+      if (m)
+        report.value('code_injection.php_wrapper', v, 'lower', snippet(lower, m.index, m[0].length, 120));
+    }
+    if (f & Flag.eq) {
+      const m = PHP_INI.exec(lower);
+      if (m && !isHeader)
+        report.value('code_injection.php_ini', v, 'lower', snippet(lower, m.index, m[0].length + 20, 120));
+    }
+    if (f & Flag.at) {
+      const m = PERL.exec(norm);
+      if (m) report.value('code_injection.perl', v, 'norm', snippet(norm, m.index, 40, 120));
+    }
+    if (f & (Flag.paren | Flag.dot | Flag.bracket)) {
+      const j = firstMatch(JAVA, lower);
+      if (j) report.value('code_injection.java', v, 'lower', snippet(lower, j.index, j[0].length, 120));
+      const n = firstMatch(NODE, lower);
+      if (n) report.value('code_injection.node', v, 'lower', snippet(lower, n.index, n[0].length, 120));
+      else if (!isHeader) {
+        const w = firstMatch(NODE_WEAK, lower);
+        if (w)
+          report.value('code_injection.node_weak', v, 'lower', snippet(lower, w.index, w[0].length, 120));
+        else if (lower.indexOf('while') >= 0) {
+          const compact = lower.replace(/\s+/g, '');
+          const l = WHILE_LOOP.exec(compact);
+          if (l && !/^while\(!+true\)$/.test(l[0]))
+            report.value('code_injection.node_weak', v, 'lower', l[0]);
+        }
+      }
+      const p = firstMatch(PYTHON, lower);
+      if (p) report.value('code_injection.python', v, 'lower', snippet(lower, p.index, p[0].length, 120));
+      const rb = firstMatch(RUBY, lower);
+      if (rb) report.value('code_injection.ruby', v, 'lower', snippet(lower, rb.index, rb[0].length, 120));
+    }
+    if (f & Flag.paren) phpCalls(v, lower, isHeader, report);
+  }
+
+  function scanPhpGlobals(v: Value, s: string, view: 'raw' | 'norm', report: Reporter): void {
+    if (s.indexOf('$') < 0) return;
+    const m = PHP_SUPERGLOBAL.exec(s);
+    if (m)
+      report.value('code_injection.php_superglobal', v, view, snippet(s, m.index, m[0].length + 20, 120));
+  }
+
+  /** `<?xml ...?>`, `<?xpacket`, `<?xml-stylesheet`: processing instructions, not PHP. */
+  function isPiOnly(s: string, at: number): boolean {
+    const rest = s.slice(at + 2, at + 12).toLowerCase();
+    return /^x/.test(rest) && !/^xml\s*:/.test(rest);
+  }
+
+  function phpCalls(v: Value, lower: string, isHeader: boolean, report: Reporter): void {
+    let weakAt = -1;
+    let p = lower.indexOf('(');
+    let guard = 0;
+    while (p >= 0 && guard++ < 64) {
+      const call = calleeBefore(lower, p);
+      if (call) {
+        const { name, at, spaced } = call;
+        const prev = at > 0 ? lower.charCodeAt(at - 1) : 0;
+        const after = lower.slice(p + 1, p + 61);
+        let strong = PHP_STRONG_SET.has(name);
+        if (!strong && name.length > 8 && !isWordChar(prev)) {
+          // `FOOcall_user_func()`: a long, distinctive function name glued to junk
+          for (let i = 1; i + 8 <= name.length; i++) {
+            const tail = name.slice(i);
+            if (
+              PHP_STRONG_SET.has(tail) &&
+              !PHP_WORDS.has(tail) &&
+              (tail.indexOf('_') > 0 || tail.length >= 9)
+            ) {
+              strong = true;
+              break;
+            }
+          }
+        }
+        if (strong) {
+          const ok =
+            !(PHP_WORDS.has(name) && !codeArgs(after, spaced, prev)) &&
+            !(!PHP_WORDS.has(name) && spaced && !/^\s*\S/.test(after)) &&
+            !(isHeader && PHP_WORDS.has(name) && !/['"$]/.test(after.slice(0, 3)));
+          if (ok) {
+            report.value('code_injection.php_function', v, 'lower', snippet(lower, at, 60, 120));
+            return;
+          }
+        } else if (weakAt < 0 && PHP_WEAK_SET.has(name) && !spaced && !isHeader && /^[\s'"$\w)]/.test(after))
+          weakAt = at;
+      }
+      p = lower.indexOf('(', p + 1);
+    }
+    if (weakAt >= 0)
+      report.value('code_injection.php_function_weak', v, 'lower', snippet(lower, weakAt, 40, 120));
+  }
+
+  return { class: 'code_injection', rules: RULES, kinds, inspectValue };
+};
+
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/**
+ * After `word(`: is this a call with code-looking arguments rather than prose like "system (admin)"
+ * or "file(s)"? Quotes, variables, nested calls, an empty `()` or a call glued to its name qualify.
+ */
+function codeArgs(after: string, spaced: boolean, prev: number): boolean {
+  if (/^s\)|^es\)/.test(after)) return false; // "system(s)", "file(s)"
+  if (/^\s*['"`$]/.test(after)) return true; // system('id'), eval($x)
+  if (/^\s*\)/.test(after)) return true; // phpinfo(), system ()
+  if (/^\s*[a-z_][\w]*\s*\(/.test(after)) return true; // eval(base64_decode(
+  // `(system)(whoami)` / `"system"(x)`: the quoted or parenthesised callee
+  if (prev === 40 /* ( */ || prev === 34 || prev === 39) return true;
+  if (!spaced && /^[a-z0-9_./-]{1,40}\)/.test(after)) return true; // system(whoami)
+  return false;
+}
+
+/**
+ * The identifier called by the `(` at `p`, skipping whitespace and up to four comments between them
+ * (`exec /* x * / (`, `exec #c\n (`); null when there is none or it does not start at a word boundary.
+ */
+function calleeBefore(s: string, p: number): { name: string; at: number; spaced: boolean } | null {
+  let j = p - 1;
+  let spaced = false;
+  for (let round = 0; round < 5; round++) {
+    while (j >= 0 && isSpace(s.charCodeAt(j))) {
+      j--;
+      spaced = true;
+    }
+    if (j >= 1 && s.charCodeAt(j) === 47 && s.charCodeAt(j - 1) === 42) {
+      // `/* ... */` before the parenthesis
+      const open = s.lastIndexOf('/*', j - 2);
+      if (open < 0 || j - open > 100) return null;
+      j = open - 1;
+      spaced = true;
+      continue;
+    }
+    if (s.charCodeAt(j + 1) === 10 || s.charCodeAt(j + 1) === 13) {
+      // a line comment (`// x` or `# x`) ending the previous line
+      const lineStart = s.lastIndexOf('\n', j) + 1;
+      const line = s.slice(lineStart, j + 1);
+      const c = line.search(/\/\/|#/);
+      if (c > 0) {
+        j = lineStart + c - 1;
+        spaced = true;
+        continue;
+      }
+    }
+    break;
+  }
+  const end = j + 1;
+  while (j >= 0 && isWordChar(s.charCodeAt(j)) && end - j <= 41) j--;
+  const name = s.slice(j + 1, end);
+  if (name === '' || /^[0-9]/.test(name)) return null;
+  return { name, at: j + 1, spaced };
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+}
+
+/**
+ * `$a(1)`, `$$b(2)`, `@$__[o](4)`, `${'a'}(11)`, `$GLOBALS['x'](14)`: a PHP variable used as a
+ * function. `$5 (five)` is a price. Index of the `$`, or -1.
+ */
+function phpVariableCall(s: string): number {
+  let i = s.indexOf('$');
+  let guard = 0;
+  while (i >= 0 && guard++ < 32) {
+    const prev = i > 0 ? s.charCodeAt(i - 1) : 0;
+    if (prev !== 36 && prev !== 92 && !isWordChar(prev)) {
+      let k = i + 1;
+      while (s.charCodeAt(k) === 36) k++;
+      let ok = false;
+      if (s.charCodeAt(k) === 123 /* { */) {
+        const close = s.indexOf('}', k);
+        if (close > k + 1 && close - k <= 60) {
+          k = close + 1;
+          ok = true;
+        }
+      } else {
+        const c = s.charCodeAt(k);
+        if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95) {
+          const st = k;
+          while (isWordChar(s.charCodeAt(k)) && k - st <= 40) k++;
+          ok = true;
+        }
+      }
+      for (let b = 0; ok && b < 3 && s.charCodeAt(k) === 91; b++) {
+        const close = s.indexOf(']', k);
+        if (close < 0 || close - k > 40) ok = false;
+        else k = close + 1;
+      }
+      if (ok && s.charCodeAt(k) === 40) return prev === 64 ? i - 1 : i;
+    }
+    i = s.indexOf('$', i + 1);
+  }
+  return -1;
+}
+
+function firstMatch(list: readonly RegExp[], s: string): RegExpExecArray | null {
+  for (const re of list) {
+    const m = re.exec(s);
+    if (m) return m;
+  }
+  return null;
+}

@@ -47,7 +47,10 @@ export const createSqliDetector: DetectorFactory = () => ({
   rules: RULES,
   kinds: KINDS,
   inspectValue(v: Value, report) {
-    const strict = (v.kind & (Kind.header | Kind.cookie | Kind.cookieName)) !== 0;
+    // Cookies and headers carry opaque tokens: only the unmistakable rules there. The user agent and
+    // the referer are free text an attacker writes, read like arguments but for the two loosest rules.
+    const freeHeader = v.kind === Kind.header && (v.name === 'user-agent' || v.name === 'referer');
+    const strict = !freeHeader && (v.kind & (Kind.header | Kind.cookie | Kind.cookieName)) !== 0;
     if (v.kind === Kind.header && !HEADERS.has(v.name)) return;
     if (v.raw.length < 2) return;
     if (v.isPlain) {
@@ -62,6 +65,7 @@ export const createSqliDetector: DetectorFactory = () => ({
     const hits = analyzeSql(s);
     for (const h of hits) {
       if (strict && !STRICT_RULES.has(h.rule)) continue;
+      if (freeHeader && (h.rule === 'comment_terminator' || h.rule === 'breakout')) continue;
       const start = Math.max(0, h.pos - 20);
       report.value(`sqli.${h.rule}`, v, 'lower', s.slice(start, start + 120), h.confidence);
     }
