@@ -11,7 +11,11 @@ import { compileConfig, type CompiledConfig, type EngineConfig } from './config.
 import { parseRequest, type ParsedRequest } from './request/parse-request.js';
 import { DETECTORS } from './detectors/registry.js';
 import type { Detector, Reporter, RuleDef } from './detectors/detector.js';
-import type { Value, ViewName } from './value.js';
+import { Kind, type Value, type ViewName } from './value.js';
+
+/** Bounds of the per-engine memo of clean header values (about 8 MB at most). */
+const MEMO_MAX_ENTRIES = 16384;
+const MEMO_MAX_VALUE_CHARS = 512;
 
 /** Anomaly-score points per severity (CRS: critical 5, error 4, warning 3, notice 2). */
 export const SEVERITY_POINTS: Readonly<Record<Severity, number>> = Object.freeze({
@@ -62,14 +66,22 @@ export function createEngine(config?: EngineConfig): Engine {
       rules.set(r.id, { def: r, cls: d.class });
     }
   }
-  const valueDetectors = detectors.filter((d) => d.inspectValue && d.kinds !== 0);
+  // Detectors per value kind (each kind is one bit): the hot loop only looks the list up.
+  const byKind: Detector[][] = Array.from({ length: 32 }, (_, bit) =>
+    detectors.filter((d) => d.inspectValue && (d.kinds & (1 << bit)) !== 0),
+  );
   const requestDetectors = detectors.filter((d) => d.inspectRequest);
   const hasExclusions = cfg.exclusions.length > 0;
+  // Header values repeat across requests (user agents, accept lists): remember the ones that gave no
+  // report at all and skip them next time. Detectors are pure functions of the value, so the verdict
+  // is the same with or without this memo; it is bounded and per engine.
+  const cleanHeaders = new Set<string>();
 
   function inspectParsed(request: RequestRecord): { verdict: Verdict; parsed: ParsedRequest } {
     const parsed = parseRequest(request, cfg.limits);
     const findings: Finding[] = [];
     const seen = new Set<string>();
+    let reports = 0;
     const push = (
       rule: string,
       location: string,
@@ -77,6 +89,7 @@ export function createEngine(config?: EngineConfig): Engine {
       decodedBy: readonly string[],
       confidence: number | undefined,
     ) => {
+      reports++;
       const entry = rules.get(rule);
       if (!entry) throw new Error(`detector reported unknown rule ${rule}`);
       if (cfg.isDisabled(rule)) return;
@@ -105,8 +118,15 @@ export function createEngine(config?: EngineConfig): Engine {
         push(rule, location, evidence, [], confidence),
     };
     for (const v of parsed.values) {
-      for (const d of valueDetectors) {
-        if ((d.kinds & v.kind) !== 0) d.inspectValue!(v, report);
+      const list = byKind[31 - Math.clz32(v.kind)]!;
+      const memo =
+        v.kind === Kind.header && v.raw.length <= MEMO_MAX_VALUE_CHARS ? `${v.location}\u0000${v.raw}` : null;
+      if (memo !== null && cleanHeaders.has(memo)) continue;
+      const before = reports;
+      for (let i = 0; i < list.length; i++) list[i]!.inspectValue!(v, report);
+      if (memo !== null && reports === before) {
+        if (cleanHeaders.size >= MEMO_MAX_ENTRIES) cleanHeaders.clear();
+        cleanHeaders.add(memo);
       }
     }
     for (const d of requestDetectors) d.inspectRequest!(parsed, report);

@@ -4,9 +4,9 @@ import { createEngine, type RequestRecord } from '../../index.js';
 
 /**
  * Vectors: testdata/{attack,benign}.jsonl, one JSON object per line:
- * `{"payload": "...", "where": "query" | "form" | "json" | "path" | "header:<name>" | "cookie", "name"?: "q"}`.
+ * `{"payload": "...", "where": "query" | "form" | "json" | "path" | "url" | "header:<name>" | "cookie", "name"?: "q"}`.
  * The payload is what the application sees (already URL-decoded once); the test encodes it for the
- * chosen place. Attacks must produce a `cmdi` finding; benign vectors must produce none.
+ * chosen place; `path` and `url` payloads are sent as written (`url`: the whole request-target). Attacks must produce a `cmdi` finding; benign vectors must produce none.
  */
 interface Vector {
   payload: string;
@@ -43,6 +43,7 @@ function toRequest(v: Vector): RequestRecord {
       body: JSON.stringify({ [name]: v.payload }),
     };
   if (where === 'path') return { method: 'GET', url: '/' + v.payload, headers: {} };
+  if (where === 'url') return { method: 'GET', url: v.payload, headers: {} };
   if (where === 'cookie') return { method: 'GET', url: '/', headers: { cookie: `${name}=${v.payload}` } };
   if (where.startsWith('header:'))
     return { method: 'GET', url: '/', headers: { [where.slice(7)]: v.payload } };

@@ -1,6 +1,8 @@
 import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
 import { snippet } from '../detector.js';
 import { ARGS, Flag, Kind, type Value } from '../../value.js';
+import type { ParsedRequest } from '../../request/parse-request.js';
+import { htmlEntityDecode, jsDecode, urlDecodeFixpoint } from '../../decode/index.js';
 import {
   BARE_OK,
   BIN_DIRS,
@@ -101,6 +103,13 @@ const RULES: readonly RuleDef[] = [
     description: 'Server-side include exec directive `<!--#exec cmd=...-->`',
   },
   {
+    id: 'cmdi.ssi-directive',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.9,
+    description: 'Server-side include directive `<!--#include virtual=...-->`, `<!--#echo var=...-->`',
+  },
+  {
     id: 'cmdi.glob-path',
     version: 1,
     severity: 'critical',
@@ -109,9 +118,9 @@ const RULES: readonly RuleDef[] = [
   },
   {
     id: 'cmdi.windows-batch',
-    version: 1,
-    severity: 'high',
-    confidence: 0.7,
+    version: 2,
+    severity: 'critical',
+    confidence: 0.85,
     description: 'Windows batch control flow as a value: `for /f %x in (...) do`, `if exist x cmd`',
   },
   {
@@ -166,11 +175,29 @@ const enum Sep {
   Call,
 }
 
+/** Where a string comes from, which decides how much of the scanner runs on it. */
+const enum Mode {
+  /** An argument, cookie or body value: the full scanner. */
+  Arg,
+  /** A header other than user-agent/referer: only the certain markers. */
+  Header,
+  /**
+   * The URL path: markers plus separators inside it (`/;/usr/bin/id`, `/'||echo x$(echo y)`), but
+   * not the path start itself (`/bin/ls` is a file name there) and no glob or batch forms.
+   */
+  Path,
+}
+
+/** Receives a match: rule id and evidence. */
+type Sink = (rule: string, evidence: string) => void;
+
 const enum Arg {
   None,
   End,
   Weak,
   Strong,
+  /** Strong, and the command line ends in a comment that cuts off the rest (`… #`, `…&rem`). */
+  Comment,
 }
 
 /** Blanks, and `+` (a form-encoded space that was decoded one time too few: `|+dir+c:\`). */
@@ -225,6 +252,12 @@ function readWord(s: string, i: number): Word | null {
     if (c === 39 || c === 34) {
       // a quote inside or around a word (`c'a't`, `"id"`), unless it is the closing quote of a string
       const close = s.indexOf(s[j]!, j + 1);
+      if (close === j + 1 && name !== '') {
+        // an empty string glued into a word: `ti''me`, `wh""oami`
+        obf = true;
+        j += 2;
+        continue;
+      }
       if (close < 0 || close - j > 40 || !/^[\w./\\-]+$/.test(s.slice(j + 1, close))) break;
       quote = c;
       if (name !== '') obf = true;
@@ -300,6 +333,18 @@ function argShape(cmd: string, s: string, from: number): Arg {
   let i = from;
   while (i < n && (isWs(s.charCodeAt(i)) || s[i] === ',')) i++;
   if (i >= n) return Arg.End;
+  if (commentTail(s, i)) return Arg.Comment; // `ver&rem`, `uname #`
+  // cmd.exe reads `;` and `,` as blanks: `ping;-w;9000;-n;1;host`, `del;q123&rem;`
+  if (
+    (s[i] === ';' && s[i + 1] === '-' && isAlnum(s.charCodeAt(i + 2))) ||
+    (s[i] === ';' && s[i + 1] === '>')
+  )
+    i++;
+  else if (s[i] === ';' && isAlnum(s.charCodeAt(i + 1))) {
+    let e = i + 1;
+    while (e < n && !isTerminator(s.charCodeAt(e))) e++;
+    if (e - i < 40 && commentTail(s, e)) return Arg.Comment;
+  }
   const c = s.charCodeAt(i);
   const c1 = s.charCodeAt(i + 1);
   if (
@@ -329,6 +374,8 @@ function argShape(cmd: string, s: string, from: number): Arg {
   let j = i;
   while (j < n && !isTerminator(s.charCodeAt(j)) && s[j] !== ';' && s[j] !== "'" && s[j] !== '"') j++;
   const tok = s.slice(i, j).toLowerCase();
+  if (j > i && !/^\d+$/.test(tok) && commentTail(s, j)) return Arg.Comment; // `rm q123 #`
+  if (/^\d+$/.test(tok) && NUMERIC_COMMANDS.has(cmd) && commentTail(s, j)) return Arg.Comment; // `sleep 9 #`
   const sub = SUBCOMMANDS[cmd];
   if (sub) return sub.has(tok) ? Arg.Strong : Arg.None;
   if (URL_RE.test(tok)) return NETWORK.has(cmd) ? Arg.Strong : Arg.Weak;
@@ -347,9 +394,47 @@ function argShape(cmd: string, s: string, from: number): Arg {
       while (r < n && s[r] === ' ') r++;
       if (s[r] === '/' || s[r] === '&' || isDigit(s.charCodeAt(r)) || s[r] === '$' || s[r] === '~')
         return Arg.Strong;
+      // `echo … >>file`: a redirection into a bare file name
+      if (r === k + 2 && s[k + 1] === '>' && isAlnum(s.charCodeAt(r))) return Arg.Weak;
     }
   }
   return Arg.None;
+}
+
+/** Whether the command whose arguments start at `i` ends in a comment (`ping -n 1 host|rem`). */
+function endsInComment(s: string, i: number): boolean {
+  const n = s.length;
+  for (let tokens = 0; tokens < 16 && i < n; tokens++) {
+    while (i < n && (isWs(s.charCodeAt(i)) || s[i] === ',' || s[i] === ';')) i++;
+    if (commentTail(s, i)) return true;
+    const c = s.charCodeAt(i);
+    if (c === 124 || c === 38 || c === 10 || c === 13 || c === 96 || c === 35) return false;
+    if (c === 62 || c === 60) i++; // a redirection: `>q1`, `>>f`
+    while (i < n && !isTerminator(s.charCodeAt(i)) && s[i] !== '>' && s[i] !== '<') i++;
+  }
+  return false;
+}
+
+/**
+ * Whether a shell comment that cuts off the rest of the command line starts at `i` (after blanks and
+ * cmd.exe delimiters): `#` ending the value, or `&rem` / `|rem` (the cmd.exe comment command).
+ */
+function commentTail(s: string, i: number): boolean {
+  const n = s.length;
+  while (i < n && (isWs(s.charCodeAt(i)) || s[i] === ',' || s[i] === ';')) i++;
+  if (s[i] === '#') {
+    // only blanks after it, and a blank or delimiter before it (`C#`, `#1` are not comments)
+    const b = s.charCodeAt(i - 1);
+    if (!(isWs(b) || b === 44 || b === 59)) return false;
+    for (let k = i + 1; k < n; k++) if (!isWs(s.charCodeAt(k))) return false;
+    return true;
+  }
+  if (s[i] !== '&' && s[i] !== '|') return false;
+  let k = i + 1;
+  if (s[k] === s[i]) k++;
+  if (!s.startsWith('rem', k) && !s.startsWith('REM', k)) return false;
+  const c = s.charCodeAt(k + 3);
+  return c !== c || isWs(c) || c === 44 || c === 59 || c === 10 || c === 13;
 }
 
 /** Does a command word at a position with separator `sep` and argument `arg` make a command? */
@@ -366,12 +451,11 @@ function accepts(w: Word, sep: Sep, arg: Arg): boolean {
     case Sep.Subst:
     case Sep.Call:
       if (arg === Arg.End) return tool || bare;
-      if (arg === Arg.Strong) return true;
-      if (arg === Arg.Weak) return true;
+      if (arg >= Arg.Weak) return true;
       // a tool followed by a plain word (`| bash script`) is still a command after a hard separator
       return tool && sep !== Sep.Hard ? true : tool && !word;
     case Sep.Soft:
-      return arg === Arg.Strong || (arg === Arg.Weak && (tool || word));
+      return arg >= Arg.Strong || (arg === Arg.Weak && (tool || word));
     default:
       return false;
   }
@@ -379,45 +463,46 @@ function accepts(w: Word, sep: Sep, arg: Arg): boolean {
 
 const EVID = 80;
 
-function scan(v: Value, s: string, report: Reporter, inHeader: boolean): void {
-  const n = s.length;
+function scan(s: string, sink: Sink, mode: Mode): void {
   // Whole-string markers first: they are certain wherever they occur.
   const lower = s.toLowerCase();
   if (lower.indexOf('(') >= 0) {
     const ss = shellshockAt(lower);
     if (ss >= 0) {
-      report.value('cmdi.shellshock', v, 'norm', snippet(s, ss, 12, EVID));
+      sink('cmdi.shellshock', snippet(s, ss, 12, EVID));
       return;
     }
   }
   if (
-    inHeader &&
+    mode === Mode.Header &&
     lower.indexOf('$(') < 0 &&
     lower.indexOf('`') < 0 &&
     lower.indexOf('/dev/') < 0 &&
-    lower.indexOf('ifs') < 0
+    lower.indexOf('ifs') < 0 &&
+    lower.indexOf('<!--#') < 0
   )
     return;
   const ifs = IFS_RE.exec(lower);
-  if (ifs) report.value('cmdi.ifs', v, 'norm', snippet(s, ifs.index, ifs[0].length, EVID));
+  if (ifs) sink('cmdi.ifs', snippet(s, ifs.index, ifs[0].length, EVID));
   const rs = REVERSE_RE.exec(lower);
-  if (rs) report.value('cmdi.reverse-shell', v, 'norm', snippet(s, rs.index, rs[0].length, EVID));
-  if (lower.indexOf('<!--#exec') >= 0)
-    report.value('cmdi.ssi-exec', v, 'norm', snippet(s, lower.indexOf('<!--#exec'), 9, EVID));
-  const ps = POWERSHELL_RE.exec(lower);
-  if (ps) report.value('cmdi.powershell', v, 'norm', snippet(s, ps.index, ps[0].length, EVID));
-  if (inHeader) return;
-  const gl = globPathAt(lower);
-  if (gl) report.value('cmdi.glob-path', v, 'norm', gl);
-  const bt = batchAt(lower);
-  if (bt >= 0) {
-    report.value(
-      bt === 0 ? 'cmdi.windows-batch' : 'cmdi.separator-command',
-      v,
-      'norm',
-      snippet(s, bt, 20, EVID),
+  if (rs) sink('cmdi.reverse-shell', snippet(s, rs.index, rs[0].length, EVID));
+  const ssi = ssiAt(lower);
+  if (ssi >= 0)
+    sink(
+      lower.startsWith('exec', ssi + 5) ? 'cmdi.ssi-exec' : 'cmdi.ssi-directive',
+      snippet(s, ssi, 24, EVID),
     );
-    return;
+  const ps = POWERSHELL_RE.exec(lower);
+  if (ps) sink('cmdi.powershell', snippet(s, ps.index, ps[0].length, EVID));
+  if (mode === Mode.Header) return;
+  if (mode === Mode.Arg) {
+    const gl = globPathAt(lower);
+    if (gl) sink('cmdi.glob-path', gl);
+    const bt = batchAt(lower);
+    if (bt >= 0) {
+      sink(bt === 0 ? 'cmdi.windows-batch' : 'cmdi.separator-command', snippet(s, bt, 20, EVID));
+      return;
+    }
   }
 
   // The string with `${IFS}` as a space, so the command scanner sees the words; a value without spaces
@@ -425,14 +510,22 @@ function scan(v: Value, s: string, report: Reporter, inHeader: boolean): void {
   let t = ifs ? s.replace(IFS_ALL_RE, ' ') : s;
   if (t.indexOf('+') >= 0 && t.indexOf(' ') < 0) t = t.replace(/\+/g, ' ');
   const m = t.length;
-  // value start: skip blanks; a leading quote is a quote-breakout (soft separator)
+  // value start: skip blanks (and the leading slash of a path); a leading quote is a quote-breakout
   let i0 = 0;
+  if (mode === Mode.Path) while (i0 < m && t[i0] === '/') i0++;
   while (i0 < m && isWs(t.charCodeAt(i0))) i0++;
-  if (t[i0] === "'" || t[i0] === '"') {
-    let k = i0 + 1;
+  if (t[i0] === "'" || t[i0] === '"') quoteBreakout(t, i0, m, sink);
+  else if (
+    mode === Mode.Arg &&
+    t[i0] === '/' &&
+    (t[i0 + 1] === 'c' || t[i0 + 1] === 'C') &&
+    isWs(t.charCodeAt(i0 + 2))
+  ) {
+    // `cmd.exe?/c+dir`: the switch that makes cmd.exe run the rest
+    let k = i0 + 3;
     while (k < m && isWs(t.charCodeAt(k))) k++;
-    if (k > i0 + 1) tryAt(v, t, k, Sep.Soft, report);
-  } else if (i0 < m) tryAt(v, t, i0, Sep.Start, report);
+    tryAt(t, k, Sep.Hard, sink);
+  } else if (i0 < m && mode === Mode.Arg) tryAt(t, i0, Sep.Start, sink);
 
   for (let i = 0; i < m; i++) {
     const c = t.charCodeAt(i);
@@ -481,7 +574,7 @@ function scan(v: Value, s: string, report: Reporter, inHeader: boolean): void {
         while (k < m && isWs(t.charCodeAt(k))) k++;
         if (t[k] === "'" || t[k] === '"' || t[k] === '`') {
           k++;
-          if (tryAt(v, t, k, Sep.Call, report)) return;
+          if (tryAt(t, k, Sep.Call, sink)) return;
         }
       }
       continue;
@@ -489,16 +582,116 @@ function scan(v: Value, s: string, report: Reporter, inHeader: boolean): void {
       // `{cat,/etc/passwd}` brace expansion
       const w = readWord(t, j);
       if (w && t[w.end] === ',' && isCommand(w.name)) {
-        report.value('cmdi.obfuscated-command', v, 'norm', snippet(t, i, w.end - i + 8, EVID));
+        sink('cmdi.obfuscated-command', snippet(t, i, w.end - i + 8, EVID));
         return;
       }
       continue;
     }
     if (sep === -1) continue;
     while (j < m && isWs(t.charCodeAt(j))) j++;
-    if (tryAt(v, t, j, sep, report)) return;
+    if (tryAt(t, j, sep, sink)) return;
   }
-  void n;
+}
+
+/** A value that starts with a quote at `q`: the quote ends the string the value was put into. */
+function quoteBreakout(t: string, q: number, end: number, sink: Sink): boolean {
+  let k = q + 1;
+  while (k < end && isWs(t.charCodeAt(k))) k++;
+  // `"ping -w …`: a quote that never closes breaks out of the string it was meant to end
+  const close = t.indexOf(t[q]!, q + 1);
+  if (k > q + 1 || close < 0 || close >= end) return tryAt(t, k, Sep.Soft, sink);
+  return false;
+}
+
+/** First words that open a command line without being commands (`if exist`, `for /f`, `time id`). */
+const STARTERS: ReadonlySet<string> = new Set([
+  'if',
+  'for',
+  'time',
+  'sudo',
+  'nohup',
+  'invoke-expression',
+  'iex',
+]);
+
+/** Rules a query-level match may report: the critical ones (the values already gave the weaker ones). */
+const QUERY_RULES: ReadonlySet<string> = new Set([
+  'cmdi.separator-command',
+  'cmdi.substitution',
+  'cmdi.obfuscated-command',
+]);
+
+/**
+ * The query string as the command line it becomes when a CGI script hands QUERY_STRING to a shell:
+ * `stuff="&ver&rem`, `q=&ping -n 1 host&rem` are split by the query parser into a quote, a command and
+ * a comment. Each value start and each bare piece (no `=`) after an `&` is judged with the rest of the
+ * query behind it; `&` counts as a prose-like separator, so `?page=2&id` stays clean.
+ */
+function scanQuery(raw: string, sink: Sink): void {
+  if (raw.length < 3 || raw.length > 4096 || raw.indexOf('&') < 0) return;
+  // only a query with a bare piece, or a value that opens with a quote, can hold what values miss
+  let bare = false;
+  for (let a = raw.indexOf('&'); a >= 0 && !bare; a = raw.indexOf('&', a + 1)) {
+    const b = raw.indexOf('&', a + 1);
+    const piece = raw.slice(a + 1, b < 0 ? raw.length : b);
+    if (piece !== '' && piece.indexOf('=') < 0) bare = true;
+  }
+  if (!bare) return;
+  const t = jsDecode(htmlEntityDecode(urlDecodeFixpoint(raw.replace(/\+/g, ' '))));
+  let hit = false;
+  const only: Sink = (rule, evidence) => {
+    if (!QUERY_RULES.has(rule)) return;
+    sink(rule, evidence);
+    hit = true;
+  };
+  let start = 0;
+  for (;;) {
+    let end = t.indexOf('&', start);
+    if (end < 0) end = t.length;
+    const eq = t.indexOf('=', start);
+    if (eq >= start && eq < end) {
+      // a value start: a command there may be closed by a comment in a later piece (`ver >q1&rem`)
+      const v0 = eq + 1;
+      if (t[v0] === "'" || t[v0] === '"') quoteBreakout(t, v0, t.length, only);
+      else if (v0 < end) tryAt(t, v0, Sep.Start, only);
+    } else if (start > 0 && end > start) {
+      let k = start;
+      while (k < end && isWs(t.charCodeAt(k))) k++;
+      tryAt(t, k, Sep.Soft, only);
+    }
+    if (hit) return;
+    if (end >= t.length) return;
+    start = end + 1;
+  }
+}
+
+/** Words after which the next word is in command position (`then id`, `time sh -c id`). */
+const PREFIX_WORDS: ReadonlySet<string> = new Set([
+  'then',
+  'else',
+  'do',
+  'elif',
+  'time',
+  'sudo',
+  'nohup',
+  'exec',
+  'command',
+  'builtin',
+]);
+/** Prefixes that only a shell user writes before a command. */
+const PREFIX_COMMANDS: ReadonlySet<string> = new Set(['time', 'sudo', 'nohup', 'exec', 'builtin']);
+
+/** `$(` right before `k`, and only plain words up to a close `)` (`$(echo ABC)`, not `$(document)`). */
+function plainSubstitution(t: string, k: number): boolean {
+  let b = k - 1;
+  while (b >= 0 && isWs(t.charCodeAt(b))) b--;
+  if (t[b] !== '(' || t[b - 1] !== '$') return false;
+  for (let e = k; e < t.length && e - k < 80; e++) {
+    const ch = t.charCodeAt(e);
+    if (ch === 41) return e > k;
+    if (!(isAlnum(ch) || isWs(ch) || ch === 46 || ch === 45 || ch === 95 || ch === 47)) return false;
+  }
+  return false;
 }
 
 /** Tries a command at `k`; reports and returns true on a match. */
@@ -511,7 +704,7 @@ function followedByPlainWord(t: string, end: number): boolean {
   return nw !== null && nw !== undefined && !nw.binPath && !isCommand(nw.name);
 }
 
-function tryAt(v: Value, t: string, k: number, sep: Sep, report: Reporter): boolean {
+function tryAt(t: string, k: number, sep: Sep, sink: Sink, depth = 0): boolean {
   // a subshell or group opening (`&&(sh)`, `;{ id;}`) still starts a command
   while (k < t.length && (t[k] === '(' || t[k] === '{') && k < 4096) k++;
   if (k >= t.length) return false;
@@ -519,16 +712,39 @@ function tryAt(v: Value, t: string, k: number, sep: Sep, report: Reporter): bool
   if (!(isAlpha(c) || c === 47 || c === 39 || c === 34 || c === 92 || c === 46)) return false;
   const w = readWord(t, k);
   if (!w) return false;
+  if (depth < 3 && PREFIX_WORDS.has(w.name)) {
+    // `then sleep 1`, `time sh -c id`, `sudo -u x id`: the command is the next word. `time` or `sudo`
+    // before a command at the value start make a command line as much as a separator does.
+    let k2 = w.end;
+    while (k2 < t.length && isWs(t.charCodeAt(k2))) k2++;
+    const next = k2 > w.end ? readWord(t, k2) : null;
+    if (next && (next.binPath || isCommand(next.name))) {
+      const sep2 =
+        sep === Sep.Start && PREFIX_COMMANDS.has(w.name) && !PREFIX_WORDS.has(next.name) ? Sep.Hard : sep;
+      if (tryAt(t, k2, sep2, sink, depth + 1)) return true;
+    }
+  }
   if (!w.binPath && !isCommand(w.name)) return false;
-  const arg = argShape(w.name, t, w.end);
+  let arg = argShape(w.name, t, w.end);
+  if (arg === Arg.Strong && endsInComment(t, w.end)) arg = Arg.Comment;
   const ev = () => snippet(t, k, w.end - k, EVID);
+  if (sep === Sep.Start && arg === Arg.Comment && !w.obfuscated) {
+    // `uname >q1 #`, `ver >q1&rem`: a command that comments out the rest of the line it was put into
+    sink('cmdi.separator-command', ev());
+    return true;
+  }
+  if (sep === Sep.Subst && arg <= Arg.End && plainSubstitution(t, k)) {
+    // `$(echo ABCDEF)`: a word command with plain words, closed right after
+    sink('cmdi.substitution', ev());
+    return true;
+  }
   if (w.obfuscated && (arg !== Arg.None || sep !== Sep.Start)) {
-    report.value('cmdi.obfuscated-command', v, 'norm', ev());
+    sink('cmdi.obfuscated-command', ev());
     return true;
   }
   if (sep === Sep.Start) {
     if (w.binPath) {
-      report.value(arg === Arg.End ? 'cmdi.command-line' : 'cmdi.separator-command', v, 'norm', ev());
+      sink(arg === Arg.End ? 'cmdi.command-line' : 'cmdi.separator-command', ev());
       return true;
     }
     if (arg === Arg.End) {
@@ -540,33 +756,33 @@ function tryAt(v: Value, t: string, k: number, sep: Sep, report: Reporter): bool
         (BARE_OK.has(w.name) || TOOL_COMMANDS.has(w.name) || DISTINCT_COMMANDS.has(w.name)) &&
         !followedByPlainWord(t, w.end)
       ) {
-        report.value('cmdi.command-line', v, 'norm', ev());
+        sink('cmdi.command-line', ev());
         return true;
       }
       if (DISTINCT_COMMANDS.has(w.name) && w.name !== 'pwd') {
-        report.value('cmdi.bare-command', v, 'norm', ev());
+        sink('cmdi.bare-command', ev());
         return true;
       }
       return false;
     }
     if (arg === Arg.None && DISTINCT_COMMANDS.has(w.name)) {
-      report.value('cmdi.command-line', v, 'norm', ev());
+      sink('cmdi.command-line', ev());
       return true;
     }
-    if (arg === Arg.Strong || (arg === Arg.Weak && !WORD_COMMANDS.has(w.name) && !BARE_OK.has(w.name))) {
-      if (DISTINCT_COMMANDS.has(w.name) || TOOL_COMMANDS.has(w.name) || arg === Arg.Strong) {
-        report.value('cmdi.command-line', v, 'norm', ev());
+    if (arg >= Arg.Strong || (arg === Arg.Weak && !WORD_COMMANDS.has(w.name) && !BARE_OK.has(w.name))) {
+      if (DISTINCT_COMMANDS.has(w.name) || TOOL_COMMANDS.has(w.name) || arg >= Arg.Strong) {
+        sink('cmdi.command-line', ev());
         return true;
       }
     }
     return false;
   }
   if (!accepts(w, sep, arg)) return false;
-  if (sep === Sep.Subst) report.value('cmdi.substitution', v, 'norm', ev());
-  else if (sep === Sep.Call) report.value('cmdi.exec-call', v, 'norm', ev());
-  else if (sep === Sep.Soft && arg !== Arg.Strong && !DISTINCT_COMMANDS.has(w.name))
-    report.value('cmdi.soft-separator-command', v, 'norm', ev());
-  else report.value('cmdi.separator-command', v, 'norm', ev());
+  if (sep === Sep.Subst) sink('cmdi.substitution', ev());
+  else if (sep === Sep.Call) sink('cmdi.exec-call', ev());
+  else if (sep === Sep.Soft && arg < Arg.Strong && !DISTINCT_COMMANDS.has(w.name))
+    sink('cmdi.soft-separator-command', ev());
+  else sink('cmdi.separator-command', ev());
   return true;
 }
 
@@ -678,7 +894,7 @@ function batchAt(s: string): number {
     const f = s.indexOf('if', from);
     if (f < 0) return -1;
     from = f + 2;
-    if (!isWs(s.charCodeAt(f + 2))) continue;
+    if (!isWs(s.charCodeAt(f + 2)) && s[f + 2] !== '/') continue;
     const pos = commandPosition(s, f);
     if (pos < 0) continue;
     if (IF_RE.test(s.slice(f, f + 200))) return pos;
@@ -695,14 +911,41 @@ function commandPosition(s: string, i: number): number {
 }
 
 const IF_RE =
-  /^if\s+(?:\/i\s+)?(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|[^\s=]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s))/;
+  /^if(?:\s+|(?=\/))(?:\/i\s+)?(?:not\s+)?(?:(?:exist|defined|errorlevel|cmdextversion)\s+\S|(?:"[^"]*"|\[[^\]]*\]|\([^)]*\)|[^\s=]+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s))/;
 
-const IFS_RE = /\$\{ifs\}|\$ifs\b|\$\{ifs%/;
+// `$IFS` glued to more letters (`echo$IFSABCDEF`) still expands to a blank in the payloads that use it
+const IFS_RE = /\$\{ifs\}|\$ifs|\$\{ifs%/;
 const IFS_ALL_RE = /\$\{ifs(?:%[^}]{0,4})?\}|\$ifs(?:\$\d)?/gi;
 const REVERSE_RE =
   /\/dev\/(?:tcp|udp)\/[\w.-]|\b(?:nc|ncat|netcat)(?:\.exe)? {1,3}(?:-[a-z]{1,6} {1,3}){0,3}-[a-z]{0,5}[ec] |\b(?:ba)?sh {1,3}-i\b|\b[01]>& ?[012]\b|>& ?\/dev\/|\bsocket\.socket\(|\bmkfifo {1,3}\/|\bsubprocess\.(?:call|popen|run)\(/;
 const POWERSHELL_RE =
   /\biex\s?\(|\binvoke-expression\b|\.downloadstring\(|\.downloadfile\(|\bnew-object\s+(?:system\.)?net\.webclient|\s-(?:enc|encodedcommand|e)\s+[a-z0-9+/]{20}|\binvoke-webrequest\b|\bstart-process\b/;
+
+const SSI_DIRECTIVES = [
+  'exec',
+  'include',
+  'echo',
+  'config',
+  'set',
+  'printenv',
+  'fsize',
+  'flastmod',
+  'if',
+  'elif',
+];
+
+/** Index of a server-side include directive (`<!--#exec`, `<!--#include virtual=`), or -1. */
+function ssiAt(s: string): number {
+  for (let i = s.indexOf('<!--#'); i >= 0; i = s.indexOf('<!--#', i + 5)) {
+    for (const d of SSI_DIRECTIVES) {
+      if (!s.startsWith(d, i + 5)) continue;
+      const c = s.charCodeAt(i + 5 + d.length);
+      // a directive name ends at a blank or the comment end (`<!--#printenv -->`)
+      if (isWs(c) || c === 10 || c === 13 || c === 45 || c !== c) return i;
+    }
+  }
+  return -1;
+}
 
 /** Index of a Shellshock prefix `() {` … `;};` / `() { :; };`, or -1. */
 function shellshockAt(s: string): number {
@@ -717,6 +960,17 @@ function shellshockAt(s: string): number {
     k++;
     while (isWs(s.charCodeAt(k))) k++;
     if (s[k] !== '{') continue;
+    // the definition opens the value (an environment variable's value, `x=() {`); inside code
+    // (`$(document).ready(function () { init(); })`) it is a function literal
+    let o = p - 1;
+    while (o >= 0 && (isWs(s.charCodeAt(o)) || s[o] === '"' || s[o] === "'")) o--;
+    if (o >= 0 && s[o] !== '=') continue;
+    if (o < 0) {
+      // `() {` alone at the value start is the Shellshock prefix whatever follows
+      let e = k + 1;
+      while (isWs(s.charCodeAt(e))) e++;
+      if (e >= s.length || s[e] === ':' || s[e] === '_') return p;
+    }
     // the body up to the first `}` must end in `;` and be followed by `;` or a command
     const close = s.indexOf('}', k);
     if (close < 0 || close - k > 200) continue;
@@ -744,32 +998,41 @@ export const createCmdiDetector: DetectorFactory = () => ({
   rules: RULES,
   kinds: ARGS | Kind.header | Kind.pathSegment | Kind.path | Kind.bodyRaw,
   inspectValue(v: Value, report: Reporter): void {
-    // Headers other than the two that carry free text (user-agent, referer) get only the certain markers.
-    const inHeader =
-      (v.kind & Kind.path) !== 0 ||
-      ((v.kind & Kind.header) !== 0 && v.name !== 'user-agent' && v.name !== 'referer');
+    // Headers other than the two that carry free text (user-agent, referer) and path segments get only
+    // the certain markers; the whole path gets the separator scan too.
+    const mode =
+      (v.kind & Kind.path) !== 0
+        ? Mode.Path
+        : (v.kind & Kind.pathSegment) !== 0 ||
+            ((v.kind & Kind.header) !== 0 && v.name !== 'user-agent' && v.name !== 'referer')
+          ? Mode.Header
+          : Mode.Arg;
+    const sink: Sink = (rule, evidence) => report.value(rule, v, 'norm', evidence);
     if (v.isPlain) {
       // plain text: only a value that *is* a command line (`uname -a`, `whoami`) can be one
-      if (inHeader || v.raw.length > 200) return;
+      if (mode !== Mode.Arg || v.raw.length > 200) return;
       const sp = v.raw.indexOf(' ');
       let first = (sp < 0 ? v.raw : v.raw.slice(0, sp)).toLowerCase();
       if (first.endsWith('.exe')) first = first.slice(0, -4);
-      if (!isCommand(first) && first !== 'if' && first !== 'for') return;
-      scan(v, v.raw, report, false);
+      if (!isCommand(first) && !STARTERS.has(first)) return;
+      scan(v.raw, sink, mode);
       return;
     }
     const f = v.flags;
     const s = v.view('norm');
     if ((f & INTERESTING) === 0) {
-      // slashes and dashes only: still a possible command line at the start
-      if (inHeader) return;
+      // slashes, dashes and percents only: still a possible command line at the start
+      if (mode !== Mode.Arg) return;
       let k = 0;
       while (k < s.length && isWs(s.charCodeAt(k))) k++;
       let e = k;
-      while (e < s.length && !isTerminator(s.charCodeAt(e))) e++;
+      while (e < s.length && !isTerminator(s.charCodeAt(e)) && s[e] !== '/') e++;
       const first = s.slice(k, e).toLowerCase();
-      if (!isCommand(first) && !first.startsWith('/')) return;
+      if (!isCommand(first) && !STARTERS.has(first) && !first.startsWith('/') && first !== '') return;
     }
-    scan(v, s, report, inHeader);
+    scan(s, sink, mode);
+  },
+  inspectRequest(req: ParsedRequest, report: Reporter): void {
+    scanQuery(req.rawQuery, (rule, evidence) => report.request(rule, 'query', evidence));
   },
 });

@@ -1,4 +1,12 @@
-import { Tk, TIME_FUNCS, ERROR_FUNCS, FILE_FUNCS, SYSTEM_TABLES, DDL_OBJECTS } from './keywords.js';
+import {
+  Tk,
+  TIME_FUNCS,
+  ERROR_FUNCS,
+  FILE_FUNCS,
+  INFO_FUNCS,
+  SYSTEM_TABLES,
+  DDL_OBJECTS,
+} from './keywords.js';
 import { tokenize, isKnownFunction, type Token, type TokenStream } from './tokenizer.js';
 
 /** What the analysis found: the rule (without the `sqli.` prefix), where, and how sure. */
@@ -23,7 +31,8 @@ export type SqlRule =
   | 'order_probe'
   | 'subquery'
   | 'blind'
-  | 'breakout';
+  | 'breakout'
+  | 'expression';
 
 /** Rules that stay on for headers and cookies, where free text is common and a mistake costs more. */
 export const STRICT_RULES: ReadonlySet<SqlRule> = new Set<SqlRule>([
@@ -33,6 +42,13 @@ export const STRICT_RULES: ReadonlySet<SqlRule> = new Set<SqlRule>([
   'error',
   'file',
 ]);
+
+/** Keywords that structure a query: never an operand. */
+const CLAUSE = new Set(
+  `from where as limit offset into values having procedure join inner left right outer cross natural on
+  using case when then else end collate escape with by for distinct all any some exists top order group
+  union select`.split(/\s+/),
+);
 
 const EMPTY: Token = { t: Tk.comment, v: '', pos: -1, closed: true };
 
@@ -59,10 +75,12 @@ interface Expr {
   subs: number;
   /** Comparisons whose both sides are literals (`1=1`, `'a'='a'`): a tautology or its negation. */
   litCompares: number;
+  /** Bare names (columns) among the operands. */
+  bares: number;
 }
 
 function newExpr(): Expr {
-  return { end: -1, compares: 0, lits: 0, calls: 0, subs: 0, litCompares: 0 };
+  return { end: -1, compares: 0, lits: 0, calls: 0, subs: 0, litCompares: 0, bares: 0 };
 }
 
 /**
@@ -74,7 +92,9 @@ function operand(T: Token[], i: number, e: Expr, depth: number): { end: number; 
   // Unary operators.
   while (
     i < n &&
-    ((T[i]!.t === Tk.op && (T[i]!.v === '-' || T[i]!.v === '+' || T[i]!.v === '~')) || T[i]!.t === Tk.not)
+    ((T[i]!.t === Tk.op && (T[i]!.v === '-' || T[i]!.v === '+' || T[i]!.v === '~')) ||
+      T[i]!.t === Tk.not ||
+      T[i]!.v === 'binary')
   )
     i++;
   if (i >= n) return { end: -1, lit: false };
@@ -91,6 +111,7 @@ function operand(T: Token[], i: number, e: Expr, depth: number): { end: number; 
       break;
     case Tk.bare:
       end = i + 1;
+      e.bares++;
       break;
     case Tk.func: {
       if (isKnownFunction(t.v) || t.v.startsWith('waitfor')) e.calls++;
@@ -102,14 +123,24 @@ function operand(T: Token[], i: number, e: Expr, depth: number): { end: number; 
       end = matchParen(T, i);
       if (T[i + 1]?.t === Tk.statement && T[i + 1]!.v === 'select') e.subs++;
       else if (depth < 4) {
-        const inner = expr(T, i + 1, depth + 1);
-        if (inner.end > 0) {
+        // `(1 or 1)`, `((1) or -1)`: conditions joined by logic operators inside the brackets.
+        let k = i + 1;
+        lit = true;
+        for (;;) {
+          const inner = expr(T, k, depth + 1);
+          if (inner.end < 0) {
+            lit = false;
+            break;
+          }
           e.compares += inner.compares;
           e.lits += inner.lits;
           e.calls += inner.calls;
           e.subs += inner.subs;
           e.litCompares += inner.litCompares;
-          lit = inner.compares === 0 && inner.lits > 0;
+          e.bares += inner.bares;
+          if (inner.compares > 0 || inner.lits === 0 || inner.bares > 0) lit = false;
+          if (T[inner.end]?.t !== Tk.logic) break;
+          k = inner.end + 1;
         }
       }
       break;
@@ -126,6 +157,10 @@ function operand(T: Token[], i: number, e: Expr, depth: number): { end: number; 
       ) {
         end = matchParen(T, i + 1);
         if (T[i + 2]?.v === 'select') e.subs++;
+      } else if (!CLAUSE.has(t.v)) {
+        // A reserved word used as a name (`column`, `text`, `user`): MySQL placeholders in payloads.
+        end = i + 1;
+        e.bares++;
       }
       break;
     case Tk.statement:
@@ -201,10 +236,15 @@ function validStatement(T: Token[], i: number): boolean {
     case 'replace':
       return a.v === 'into';
     case 'update':
-      return (a.t === Tk.bare && b.v === 'set') || a.v === 'low_priority';
+      return (a.t === Tk.bare && (b.v === 'set' || b === EMPTY)) || a.v === 'low_priority';
     case 'delete':
       return a.v === 'from' || (a.t === Tk.bare && b.v === 'from');
     case 'drop':
+      return (
+        (a.t === Tk.bare && (b === EMPTY || b.t === Tk.comment || b.t === Tk.semi)) ||
+        DDL_OBJECTS.has(a.v) ||
+        (a.v === 'temporary' && b.v === 'table')
+      );
     case 'create':
     case 'alter':
       return (
@@ -221,6 +261,7 @@ function validStatement(T: Token[], i: number): boolean {
         a.t === Tk.variable ||
         a.t === Tk.open ||
         a.v === 'immediate' ||
+        (a.v === 'as' && (b.v === 'login' || b.v === 'user')) ||
         (a.t === Tk.bare && /^(?:xp_|sp_|master\.)/.test(a.v))
       );
     case 'declare':
@@ -229,9 +270,9 @@ function validStatement(T: Token[], i: number): boolean {
       return a === EMPTY || a.t === Tk.comment || a.t === Tk.semi || a.v === 'with';
     case 'call':
     case 'do':
-      return a.t === Tk.func;
+      return a.t === Tk.func || (t.v === 'do' && a.t === Tk.open);
     case 'set':
-      return a.t === Tk.variable && (b.t === Tk.compare || b.v === ':=');
+      return a.t === Tk.variable && (b.t === Tk.compare || b.v === ':=' || b === EMPTY);
     case 'copy':
       // PostgreSQL: copy t from '/etc/passwd' | copy (select ...) to program '...'
       return (a.t === Tk.bare || a.t === Tk.open) && (b.v === 'from' || b.v === 'to' || a.t === Tk.open);
@@ -271,13 +312,20 @@ function validSelect(T: Token[], i: number): boolean {
     case Tk.string:
       return a.closed || i === T.length - 1;
     case Tk.op:
-      return a.v === '*' || ((a.v === '-' || a.v === '+') && (b.t === Tk.number || b.t === Tk.func));
+      return (
+        a.v === '*' ||
+        ((a.v === '-' || a.v === '+') &&
+          (b.t === Tk.number || b.t === Tk.func || b.t === Tk.string || b.t === Tk.open))
+      );
     case Tk.keyword:
-      return a.v === 'top' || a.v === 'distinct' || a.v === 'case' || a.v === 'all';
+      return a.v === 'top' || a.v === 'distinct' || a.v === 'case' || a.v === 'all' || a.v === 'binary';
     case Tk.bare:
       // `select a, b` / `select a from`: a column list; one bare word alone is prose (`; select wisely`).
       return (
-        b.t === Tk.comma || b.v === 'from' || b.v === 'into' || (b.t === Tk.op && b.v !== '-' && b.v !== '+')
+        b.t === Tk.comma ||
+        b.v === 'from' ||
+        b.v === 'into' ||
+        (b.t === Tk.op && ((b.v !== '-' && b.v !== '+') || T[i + 2]?.t === Tk.number))
       );
     default:
       return false;
@@ -334,20 +382,25 @@ function tailOk(T: Token[], k: number): boolean {
  * boolean-blind probe (`and ascii(substr(...))>64`), a call (`and sleep(5)`) or a subquery.
  * Returns a confidence, 0 when it is not SQL-like enough.
  */
-function judgeCondition(T: Token[], j: number, ctx: number): number {
+function judgeCondition(T: Token[], j: number, ctx: number, versioned = false): number {
   const e = expr(T, j + 1);
   if (e.end < 0) return 0;
   if (e.subs > 0) return 0.95;
   if (e.calls > 0 && (e.compares > 0 || ctx !== 0 || tailOk(T, e.end))) return 0.9;
   if (e.compares > 0 && e.litCompares > 0) return ctx !== 0 || tailOk(T, e.end) ? 0.95 : 0;
   if (e.compares > 0 && e.lits > 0) return ctx !== 0 || tailOk(T, e.end) ? 0.8 : 0;
-  if (ctx !== 0 && e.compares === 0 && e.end === j + 2) {
-    // `' or 1--`, `' or true#`: a lone truthy literal closing the condition.
-    const t = T[j + 1]!;
+  if (e.compares === 0 && e.lits > 0 && e.bares === 0 && e.calls === 0) {
+    // `' or 1--`, `' or true#`, `1 or (1 or 1)--`, `' or current_date*0`: a truthy literal closing
+    // the condition. Without a quote to break out of, a comment or a clause must follow it.
+    let k = j + 1;
+    while (k < e.end && (T[k]!.t === Tk.open || isUnary(T[k]!))) k++;
+    const t = T[k]!;
+    if (!(t.t === Tk.number || t.t === Tk.variable || (t.t === Tk.string && /^\d+$/.test(t.v)))) return 0;
+    const tail = T[e.end];
+    if (ctx !== 0) return tailOk(T, e.end) && tail?.t !== Tk.string ? 0.8 : 0;
     if (
-      (t.t === Tk.number || (t.t === Tk.string && /^\d+$/.test(t.v))) &&
-      tailOk(T, e.end) &&
-      T[e.end]?.t !== Tk.string
+      versioned ||
+      (tail && (tail.t === Tk.comment || tail.t === Tk.groupBy || tail.t === Tk.union || tail.t === Tk.semi))
     )
       return 0.8;
   }
@@ -396,6 +449,7 @@ function sqlness(T: Token[], i: number, ts: TokenStream): number {
     } else if (t.t === Tk.variable && t.v.startsWith('@@')) score += 1;
     else if (t.v === 'case' && T[k + 1]?.v === 'when') score += 1;
     else if (t.t === Tk.groupBy && T[k + 1]?.t === Tk.number) score += 1;
+    else if (t.v === 'where' && T[k + 1]?.t === Tk.bare && T[k + 2]?.t === Tk.compare) score += 1;
     else if ((t.t === Tk.bare || t.t === Tk.func) && isSystemTable(t.v)) score += 2;
   }
   if (ts.trailingComment) score += 1;
@@ -429,6 +483,26 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
       }
       case Tk.semi:
         if (validStatement(T, i + 1)) hit('stacked', T[i + 1]!.pos, 0.95);
+        else if (T[i + 1]?.t === Tk.bare && T[i + 2]?.v === 'goto') hit('stacked', T[i + 1]!.pos, 0.85);
+        else if (T[i + 1]?.v === 'if' && (T[i + 2]?.v === 'exists' || T[i + 2]?.t === Tk.not))
+          hit('stacked', T[i + 1]!.pos, 0.85); // `; if exists (select ...)`, MSSQL control flow
+        break;
+      case Tk.bare:
+        // `1funion select a from b`, `0xunion select 2`: a number glued to UNION (MySQL reads `1f`/`0x`
+        // tails oddly, the parser used by the app may not).
+        if (
+          t.v.length > 5 &&
+          t.v.endsWith('union') &&
+          /^[-0-9.]/.test(t.v) &&
+          T[i + 1]?.v === 'select' &&
+          validSelect(T, i + 2)
+        )
+          hit('union', t.pos, 0.85);
+        break;
+      case Tk.compare:
+        // `match username against ('+admin' in boolean mode)`: MySQL full-text search syntax.
+        if (t.v === 'match' && T[i + 2]?.v === 'against' && T[i + 3]?.t === Tk.open)
+          hit('breakout', t.pos, 0.85);
         break;
       case Tk.func: {
         const open = T[i + 1]?.t === Tk.open;
@@ -473,9 +547,13 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
           hit('file', t.pos, 0.95);
         else if (t.v === 'from' && T[i + 1] && isSystemTable(T[i + 1]!.v))
           hit('system_table', T[i + 1]!.pos, 0.9);
+        else if (t.v === 'procedure' && T[i + 1]?.v === 'analyse') hit('order_probe', t.pos, 0.9);
         break;
       case Tk.statement:
-        if (
+        if (t.v === 'select' && T[i + 1]?.t === Tk.bare && TIME_FUNCS.has(T[i + 1]!.v))
+          hit('time', t.pos, 0.85); // `select pg_sleep`
+        else if ((t.v === 'exec' || t.v === 'execute') && T[i + 1]?.v === 'master') hit('file', t.pos, 0.85);
+        else if (
           (t.v === 'exec' || t.v === 'execute') &&
           T[i + 1] &&
           FILE_FUNCS.has(T[i + 1]!.v.replace(/^master\.(?:dbo)?\./, ''))
@@ -490,7 +568,7 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
             if (T[k]!.v === 'from') from = true;
             else if (T[k]!.t === Tk.func && isKnownFunction(T[k]!.v)) calls++;
             else if (T[k]!.t === Tk.variable && T[k]!.v.startsWith('@@')) calls++;
-            else if (T[k]!.v === 'case' || T[k]!.t === Tk.union) calls++;
+            else if (T[k]!.v === 'case' || T[k]!.t === Tk.union || T[k]!.v === 'limit') calls++;
           }
           const before = i > 1 ? T[i - 2]! : EMPTY;
           const operandPlace =
@@ -498,6 +576,7 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
             before.t === Tk.compare ||
             before.t === Tk.logic ||
             before.t === Tk.comma ||
+            before.t === Tk.open ||
             before.v === 'any' ||
             before.v === 'some' ||
             before.v === 'all' ||
@@ -509,14 +588,37 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
     }
   }
 
+  if (ctx !== 0 && prefix === '' && n >= 3) {
+    let k = 1;
+    if (T[k]!.t === Tk.semi) k++;
+    const w = T[k];
+    if (
+      w &&
+      (w.v === 'select' || w.t === Tk.union || w.v === 'having') &&
+      T[k + 1] &&
+      T[k + 1]!.t !== Tk.string
+    )
+      hit(w.t === Tk.union ? 'union' : 'stacked', w.pos, 0.8);
+  }
+  // Double quotes mostly quote words in text (`small "&" sign`); the trick needs a string literal.
+  if (ctx === 39 && n === 3) implicitOperator(T, ctx, prefix, hit);
   // Positional shapes: right after the breakout (quote contexts) or after a leading value.
+  if (!has('union') && (ctx === 0 || WORDISH.test(prefix))) {
+    const u = unionProbe(T);
+    if (u >= 0) hit('union', T[u]!.pos, 0.9);
+  }
   let h = 0;
+  let weakLead = false;
+  let leadTaut = false;
   if (ctx !== 0) {
     h = 1;
   } else {
     while (h < n && isUnary(T[h]!)) h++;
     const t0 = T[h];
     if (!t0) return;
+    fragment(T, hit);
+    if (t0.v === 'limit' && T[h + 1]?.t === Tk.number && T[skipNumberList(T, h + 1)]?.t === Tk.comment)
+      hit('order_probe', t0.pos, 0.8); // `limit 0,1--`: paging through rows one by one
     if (
       t0.t === Tk.logic ||
       t0.t === Tk.groupBy ||
@@ -539,9 +641,25 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
       )
         hit('comment_terminator', t0.pos, 0.7);
     }
+    if (wholeExpression(T, h) >= 0) hit('expression', t0.pos, 0.8);
     // The leading value: one operand or an arithmetic expression of them (`(hope)*1`, `-9-(2)`, `pi()`).
     const lead = expr(T, h);
-    if (lead.end < 0 || (lead.compares > 0 && lead.litCompares === 0)) return;
+    if (lead.end < 0) return;
+    // `theme=1 or 1=@@version`, `iuc,20,1764 and 1=@@version`: a key=value or a list before the
+    // condition; only a literal comparison after it counts then.
+    if (lead.end === n && lead.litCompares > 0 && t0.t === Tk.open) {
+      // `(8266=8266)*9900`: a bracketed literal comparison used as a number (boolean-blind arithmetic).
+      const close = matchParen(T, h);
+      if (T[close]?.t === Tk.op) hit('blind', t0.pos, 0.8);
+    }
+    weakLead = lead.compares > 0 && lead.litCompares === 0;
+    leadTaut = lead.litCompares > 0;
+    while (T[lead.end]?.t === Tk.comma) {
+      const nx = expr(T, lead.end + 1);
+      if (nx.end < 0 || nx.compares > 0) break;
+      lead.end = nx.end;
+      weakLead = true;
+    }
     if (
       lead.end === n - 1 &&
       T[n - 1]!.t === Tk.comment &&
@@ -564,13 +682,16 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
   const first = T[0]!;
   switch (t.t) {
     case Tk.logic: {
-      const c = judgeCondition(T, h, ctx);
-      if (c > 0) hit('tautology', t.pos, c);
+      // After `1=1`, any literal condition continues the tautology: `1=1 and- - ~~((1))`.
+      const c = judgeCondition(T, h, leadTaut ? 39 : ctx, ts.versioned);
+      if (c >= (weakLead ? 0.95 : 0.01)) hit('tautology', t.pos, c);
       break;
     }
     case Tk.comment:
-      // `admin'--`, `1')#`: the rest of the app's query is commented out after the breakout.
-      if (ctx !== 0 && WORDISH.test(prefix) && terminatorComment(s, t)) hit('comment_terminator', t.pos, 0.8);
+      // `admin'--`, `1')#`: the rest of the app's query is commented out after the breakout; `1!=0--`:
+      // a tautology that comments it out.
+      if ((ctx !== 0 ? WORDISH.test(prefix) : leadTaut) && terminatorComment(s, t))
+        hit('comment_terminator', t.pos, 0.8);
       break;
     case Tk.groupBy:
       if (
@@ -579,10 +700,32 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
         tailOk(T, skipNumberList(T, h + 1))
       )
         hit('order_probe', t.pos, 0.85);
+      else if (
+        (ctx !== 0 || first.t === Tk.number) &&
+        T[h + 1]?.t === Tk.func &&
+        isKnownFunction(T[h + 1]!.v) &&
+        matchParen(T, h + 2) >= n - 1
+      )
+        // `1 order by ifnull(null,userid)`, `' order by if(1=1,1,(select 1 union select 2))`.
+        hit('order_probe', t.pos, 0.85);
       else if (havingAfter(T, h)) hit('order_probe', t.pos, 0.85);
       break;
     case Tk.keyword:
       if (t.v === 'procedure' && T[h + 1]?.v === 'analyse') hit('order_probe', t.pos, 0.9);
+      else if (t.v === 'having' && !weakLead) {
+        // `id having (1 or 1)`: a literal condition in a HAVING clause.
+        const c = judgeCondition(T, h, 39, ts.versioned);
+        if (c > 0) hit('tautology', t.pos, c);
+      } else if (
+        closers > 0 &&
+        t.v === 'from' &&
+        T[h + 1]?.t === Tk.bare &&
+        T[h + 2]?.v === 'where' &&
+        T[h + 3]?.t === Tk.bare &&
+        T[h + 4]?.t === Tk.compare
+      )
+        // `1) from users where username='x'`: the value closes a bracket and rewrites the query's tail.
+        hit('breakout', t.pos, 0.8);
       break;
     case Tk.statement:
       // MSSQL runs a second statement without a `;`: `' exec sp_addsrvrolemember ...`, `'insert into ...`.
@@ -613,6 +756,84 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
     // After a word-like value and its quote, a clause keyword and a comment suffice: `user' collate nocase--`.
     const min = ctx !== 0 && t.t === Tk.keyword && WORDISH.test(prefix) ? 1 : 2;
     if (score >= min) hit('breakout', t.pos, score >= 3 ? 0.9 : 0.8);
+  }
+}
+
+/**
+ * `-1 union`, `1/1/**\/union#`, `test'-1 union(select`, `'union select`: a value (an arithmetic or
+ * logic expression of literals) and then UNION, with nothing after it but the start of a select, a
+ * column list or a comment. Returns the index of the UNION token or -1.
+ */
+function unionProbe(T: Token[]): number {
+  let k = validExpr(T, 0, 0);
+  if (k <= 0) return -1;
+  while (T[k]?.t === Tk.close) k++;
+  if (T[k]?.v === 'select' && T[k + 1]?.t === Tk.union) k++; // `-747 select union 1,2,3`
+  const u = T[k];
+  if (!u || u.t !== Tk.union || u.v === 'minus' || u.v === 'except' || u.v === 'intersect') return -1;
+  for (let i = 0; i < k; i++) if (T[i]!.t === Tk.bare || T[i]!.t === Tk.func) return -1;
+  let a = k + 1;
+  while (T[a]?.t === Tk.open) a++;
+  const next = T[a];
+  if (!next) return k;
+  switch (next.t) {
+    case Tk.comment:
+    case Tk.number:
+    case Tk.variable:
+      return k;
+    case Tk.statement:
+      return next.v === 'select' ? k : -1;
+    default:
+      return -1;
+  }
+}
+
+/**
+ * `a '=' b`, `x 'div' y`, `'-'`: the value's quotes close the app's string around a bare operator, so
+ * the query compares or computes two strings (MySQL's implicit conversions make that a probe). Both
+ * sides are single short words, or both empty.
+ */
+function implicitOperator(
+  T: Token[],
+  ctx: number,
+  prefix: string,
+  hit: (r: SqlRule, pos: number, c: number) => void,
+): void {
+  const [a, o, b] = T as [Token, Token, Token];
+  if (a.t !== Tk.string || !a.closed || b.t !== Tk.string || b.closed || b.q !== ctx) return;
+  if (o.t !== Tk.op && o.t !== Tk.compare && o.t !== Tk.logic) return;
+  const left = prefix.trim();
+  const right = b.v.trim();
+  if (!SHORT_WORD.test(left) || !SHORT_WORD.test(right)) return;
+  if ((left === '') !== (right === '')) return;
+  hit('breakout', o.pos, 0.8);
+}
+
+const SHORT_WORD = /^[a-z0-9_]{0,20}$/;
+
+/**
+ * Whole-value fragments of a query, too short for the rules above but never text: a catalogue name
+ * alone (`information_schema`, `from pg_catalog`), a call of a fingerprinting function left open at
+ * the end (`database(`, `select 1,2,user(`), a leading `union select`, `) as name from`.
+ */
+function fragment(T: Token[], hit: (r: SqlRule, pos: number, c: number) => void): void {
+  const n = T.length;
+  const a = T[0]!;
+  const last = T[n - 1]!;
+  if (n === 1 && a.t === Tk.bare && isSystemTable(a.v) && a.v !== 'mysql') hit('system_table', a.pos, 0.8);
+  else if (n >= 2 && last.t === Tk.open && T[n - 2]!.t === Tk.func && INFO_FUNCS.has(T[n - 2]!.v))
+    hit('expression', T[n - 2]!.pos, 0.8);
+  else if (a.t === Tk.union && (n === 1 || (T[1]!.v === 'select' && n === 2))) hit('union', a.pos, 0.85);
+  else {
+    let k = 0;
+    while (k < n && (T[k]!.t === Tk.close || T[k]!.t === Tk.number)) k++;
+    if (
+      k > 0 &&
+      T[k]?.v === 'as' &&
+      (T[k + 1]?.t === Tk.bare || T[k + 1]?.t === Tk.string) &&
+      T[k + 2]?.v === 'from'
+    )
+      hit('breakout', T[k]!.pos, 0.8);
   }
 }
 
@@ -679,7 +900,9 @@ function validExpr(T: Token[], i: number, depth: number): number {
           for (;;) {
             k = validExpr(T, k, depth + 1);
             if (k < 0) return -1;
-            if (T[k]?.t === Tk.comma) k++;
+            // `substring(x from 1 for 1)`, `cast(x as char)`, `convert(x using utf8)`.
+            const sep = T[k];
+            if (sep && (sep.t === Tk.comma || ARG_WORDS.has(sep.v))) k++;
             else break;
           }
         }
@@ -699,6 +922,47 @@ function validExpr(T: Token[], i: number, depth: number): number {
   }
 }
 
+/** Words that separate the arguments of some SQL functions, like a comma. */
+const ARG_WORDS = new Set(['from', 'for', 'as', 'using', 'in']);
+
+/**
+ * The whole value (from `h`, up to a trailing comment) is one SQL expression that computes on the
+ * database's own data: `length(version())`, `456+ascii(substring(passwd,1,1))-10`, `mid(@@hostname,1,1)`,
+ * `case 1 when 2 then 2 end`. Returns its start or -1.
+ */
+function wholeExpression(T: Token[], h: number): number {
+  const n = T.length;
+  const last = T[n - 1]!.t === Tk.comment ? n - 1 : n;
+  if (last - h < 3) return -1;
+  const t0 = T[h]!;
+  if (t0.v === 'case') {
+    let when = false;
+    let then = false;
+    for (let k = h + 1; k < last; k++) {
+      if (T[k]!.v === 'when') when = true;
+      else if (T[k]!.v === 'then' && when) then = true;
+      else if (T[k]!.v === 'end' && then) return h;
+    }
+    return -1;
+  }
+  if (validExpr(T, h, 0) !== last) return -1;
+  let calls = 0;
+  let info = 0;
+  let ops = 0;
+  let nums = 0;
+  for (let k = h; k < last; k++) {
+    const t = T[k]!;
+    if (t.t === Tk.func && isKnownFunction(t.v)) {
+      calls++;
+      if (INFO_FUNCS.has(t.v) && T[k + 2]?.t === Tk.close) info++;
+    } else if (t.t === Tk.variable && t.v.startsWith('@@')) info++;
+    else if (t.t === Tk.op || t.t === Tk.compare) ops++;
+    else if (t.t === Tk.number) nums++;
+  }
+  if (calls === 0) return -1;
+  return info > 0 || calls >= 2 || (ops > 0 && nums > 0) ? h : -1;
+}
+
 function isUnary(t: Token): boolean {
   return (t.t === Tk.op && (t.v === '-' || t.v === '+' || t.v === '~')) || t.t === Tk.not;
 }
@@ -713,7 +977,13 @@ function startsWithContinuation(
   const t = T[h]!;
   if (t.t === Tk.logic) {
     const e = expr(T, h + 1);
-    if (e.end > 0 && (e.litCompares > 0 || e.subs > 0 || (e.calls > 0 && e.compares > 0)) && tailOk(T, e.end))
+    if (
+      e.end > 0 &&
+      (e.litCompares > 0 ||
+        e.subs > 0 ||
+        (e.calls > 0 && (e.compares > 0 || (e.end === T.length && T[h + 1]!.t === Tk.func)))) &&
+      tailOk(T, e.end)
+    )
       hit('tautology', t.pos, 0.85);
     // `and 1`, `or true--`: the boolean-blind pair appended to a numeric parameter.
     else if (
@@ -741,7 +1011,7 @@ function operatorChain(T: Token[], h: number, ts: TokenStream, ctx: number): num
   const e = newExpr();
   while (k < n) {
     const t = T[k]!;
-    if (t.t === Tk.comment && k === n - 1) return strong > 0 ? 2 : 0;
+    if (t.t === Tk.comment && k === n - 1) return strong > 0 || e.lits > 0 ? 2 : 0;
     if (t.t !== Tk.compare && t.t !== Tk.logic && t.t !== Tk.op && t.t !== Tk.not) return 0;
     if (t.t !== Tk.op || t.v === '^' || t.v === '|' || t.v === '&') strong++;
     const o = operand(T, k + 1, e, 0);
@@ -776,8 +1046,11 @@ function fullStatement(T: Token[], i: number): boolean {
     );
   if (t.v !== 'select') return true;
   const a = T[i + 1]!;
-  if (a.t === Tk.bare || (a.t === Tk.keyword && a.v !== 'case')) return false;
+  // `select id, sin(1), 2 from bar where`: a column list read from a table is a query too.
+  if ((a.t === Tk.bare && T[i + 2]?.t !== Tk.comma) || (a.t === Tk.keyword && a.v !== 'case')) return false;
   for (let k = i + 2; k < T.length; k++) if (T[k]!.v === 'from') return true;
+  // `select 1,2,3,4,5 ...--`: a column-count probe closed by a comment.
+  if (a.t === Tk.number && T[i + 2]?.t === Tk.comma && T[T.length - 1]!.t === Tk.comment) return true;
   return a.t === Tk.func || a.t === Tk.variable;
 }
 
@@ -793,7 +1066,7 @@ export function analyzeSql(s: string): SqlHit[] {
     if (at < 0) continue;
     const ts = tokenize(s, q);
     if (ts.tokens.length < 2 && !ts.trailingComment) continue;
-    analyzeStream(s, ts, q, s.slice(0, at), out);
+    analyzeStream(s, ts, q, s.slice(0, at).trimStart(), out);
   }
   return out;
 }

@@ -27,15 +27,34 @@ const RULES: readonly RuleDef[] = [
     0.8,
     'A quote or bracket closed, then SQL (where/as/operators) with SQL functions or comparisons',
   ),
+  rule('expression', 0.8, 'The whole value is a SQL expression on server data: length(version()), case when'),
 ];
 
 /** Header names whose values carry injections in the wild (logged by apps, used in analytics queries). */
 const HEADERS = new Set(['user-agent', 'referer', 'x-forwarded-for']);
-const KINDS = ARGS | Kind.pathSegment | Kind.header;
+const KINDS = ARGS | Kind.pathSegment | Kind.header | Kind.bodyRaw;
+/** A short unparsed body (no content type and no `name=`) is read like one argument, as servers do. */
+const MAX_RAW_BODY = 2048;
 /** Longer values are analysed by their head: an injection sits near the start of its value. */
 const MAX_LEN = 4096;
+/** Catalogue names that are a probe even alone (anchored, no quantifiers: linear). */
+const CATALOGUE =
+  /^(?:from )?(?:information_schema|pg_catalog|mysql\.db|mysql\.user|sqlite_master|msysaccessobjects|sysobjects)/;
 /** Words without which a plain value (letters, digits, space, `=,.:@+-`) cannot be an injection. */
-const PLAIN_TRIGGERS = ['or', 'and', 'union', 'xor', 'by', 'having', 'select', 'waitfor'];
+const PLAIN_TRIGGERS = [
+  'or',
+  'and',
+  'union',
+  'xor',
+  'by',
+  'having',
+  'select',
+  'waitfor',
+  'case',
+  'drop',
+  'exec',
+  'procedure',
+];
 
 /**
  * SQL injection: a SQL tokenizer reads each value as it is and as if it followed a `'` or `"`
@@ -53,21 +72,34 @@ export const createSqliDetector: DetectorFactory = () => ({
     const strict = !freeHeader && (v.kind & (Kind.header | Kind.cookie | Kind.cookieName)) !== 0;
     if (v.kind === Kind.header && !HEADERS.has(v.name)) return;
     if (v.raw.length < 2) return;
+    if (v.kind === Kind.bodyRaw && (v.location !== 'body' || v.raw.length > MAX_RAW_BODY)) return;
+    const emit = (s: string, view: 'lower' | 'url') => {
+      if (s.length > MAX_LEN) s = s.slice(0, MAX_LEN);
+      for (const h of analyzeSql(s)) {
+        if (strict && !STRICT_RULES.has(h.rule)) continue;
+        if (freeHeader && (h.rule === 'comment_terminator' || h.rule === 'breakout')) continue;
+        const start = Math.max(0, h.pos - 20);
+        report.value(`sqli.${h.rule}`, v, view, s.slice(start, start + 120), h.confidence);
+      }
+    };
     if (v.isPlain) {
       const lower = v.view('lower');
-      if (lower.indexOf(' ') < 0) return;
-      let any = false;
+      // `1--`, `@@version--`: a value closed by a comment needs no space.
+      // A catalogue name alone (`information_schema`, `pg_catalog`) is a probe too.
+      if (lower.indexOf(' ') < 0 && lower.indexOf('--') <= 0 && !CATALOGUE.test(lower)) return;
+      let any = lower.indexOf('--') > 0 || CATALOGUE.test(lower);
       for (const w of PLAIN_TRIGGERS) if (lower.indexOf(w) >= 0) any = true;
       if (!any) return;
     }
-    let s = v.view('lower');
-    if (s.length > MAX_LEN) s = s.slice(0, MAX_LEN);
-    const hits = analyzeSql(s);
-    for (const h of hits) {
-      if (strict && !STRICT_RULES.has(h.rule)) continue;
-      if (freeHeader && (h.rule === 'comment_terminator' || h.rule === 'breakout')) continue;
-      const start = Math.max(0, h.pos - 20);
-      report.value(`sqli.${h.rule}`, v, 'lower', s.slice(start, start + 120), h.confidence);
+    emit(v.view('lower'), 'lower');
+    // An unparsed form-like body keeps its `+` for spaces.
+    if (v.kind === Kind.bodyRaw && v.raw.indexOf('+') > 0 && v.raw.indexOf(' ') < 0)
+      emit(v.view('lower').replace(/\+/g, ' '), 'lower');
+    // NUL separates tokens for the database (`1\0union\0select`), but the shared views delete it; and
+    // the JS-escape decoding of `norm` reads `\1` as an octal escape where SQL sees `1`.
+    if (!v.isPlain) {
+      const u = v.view('url');
+      if (u.indexOf('\0') >= 0 || u.indexOf('\\') >= 0) emit(u.replace(/\0/g, ' ').toLowerCase(), 'url');
     }
   },
 });

@@ -48,7 +48,10 @@ export const COMPARE = new Set(words('like rlike regexp ilike glob match is in b
 export const ARITH = new Set(words('div mod'));
 
 /** Literals that behave like numbers. */
-export const LITERAL = new Set(words('null true false unknown current_user current_date current_timestamp'));
+export const LITERAL = new Set(
+  words(`null true false unknown current_user current_date current_timestamp current_time utc_date utc_time
+  utc_timestamp localtime localtimestamp`),
+);
 
 /** Other reserved words. */
 export const KEYWORD = new Set(

@@ -37,6 +37,9 @@ export interface TokenStream {
   comments: number;
 }
 
+/** Reserved words that never qualify a name: a dot after them starts a new token. */
+const SPLIT_AT_DOT = new Set(['select', 'union', 'from', 'where', 'except', 'intersect', 'all', 'distinct']);
+
 /** Upper bound of tokens per value: enough for long sqlmap payloads, bounded for speed. */
 const MAX_TOKENS = 256;
 
@@ -231,6 +234,7 @@ export function tokenize(s: string, quote: number): TokenStream {
       i++;
       if (s.charCodeAt(i) === 64) i++;
       const nameStart = i;
+      if (s.charCodeAt(i) === 35 /* # */) i++; // MSSQL `@#tmp`
       while (i < n && (isWord(s.charCodeAt(i)) || s.charCodeAt(i) === 46)) i++;
       if (i > nameStart) push(Tk.variable, s.slice(start, i), start); // a lone `@` is punctuation
       continue;
@@ -254,8 +258,11 @@ export function tokenize(s: string, quote: number): TokenStream {
       while (i < n) {
         const k = s.charCodeAt(i);
         if (isWord(k)) i++;
-        else if (k === 46 && i + 1 < n && (isWord(s.charCodeAt(i + 1)) || s.charCodeAt(i + 1) === 46)) i++;
-        else break;
+        else if (k === 46 && i + 1 < n && (isWord(s.charCodeAt(i + 1)) || s.charCodeAt(i + 1) === 46)) {
+          // `select.1`, `union.all`: a reserved word glued to a dot ends there (MySQL reads `.1` apart).
+          if (i > start && SPLIT_AT_DOT.has(s.slice(start, i))) break;
+          i++;
+        } else break;
       }
       const w = s.slice(start, i);
       // Prefixed string literals: x'41', b'01', n'text', e'text', _utf8'text'.
@@ -399,7 +406,7 @@ function fold(raw: Token[]): Token[] {
       next &&
       next.t === Tk.open &&
       (t.t === Tk.bare ||
-        ((t.t === Tk.keyword || t.t === Tk.statement || t.t === Tk.compare) &&
+        ((t.t === Tk.keyword || t.t === Tk.statement || t.t === Tk.compare || t.t === Tk.number) &&
           isKnownFunction(t.v) &&
           t.v !== 'select'))
     ) {

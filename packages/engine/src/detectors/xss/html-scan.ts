@@ -1,6 +1,6 @@
-import { BREAKOUT_CLOSERS, EXEC_TAGS, LOADING_TAGS } from './lexicon.js';
+import { BREAKOUT_CLOSERS, EXEC_TAGS, HTML_ELEMENTS, LOADING_TAGS } from './lexicon.js';
 import { hit, isLetter, isQuote, isSpace, dropControls, type Hit } from './hit.js';
-import { activeDataUrl, cssDangerInStyle, cssText, findScriptScheme } from './url-css.js';
+import { activeDataUrl, cssDangerInStyle, cssText, findScriptScheme, isPlainStyle } from './url-css.js';
 
 /** How far one tag's attribute list is followed: bounds the work per `<` (the scan restarts at each). */
 const MAX_TAG_CHARS = 2048;
@@ -178,7 +178,7 @@ function weakAttr(a: Attr): boolean {
       v.indexOf('expression') >= 0 ||
       v.indexOf('behavio') >= 0 ||
       v.indexOf('binding') >= 0 ||
-      v.indexOf('import') >= 0
+      v.indexOf('@import') >= 0
     );
   return false;
 }
@@ -201,7 +201,161 @@ const MARKER_TAGS: ReadonlySet<string> = new Set([
 /** Decoded data: URL content judge: does it carry executing markup? */
 export function hasActiveMarkup(lower: string): boolean {
   const h = scanTags(lower, undefined, true);
-  return h !== undefined && h.rule !== 'xss.html_injection';
+  // An SVG image is `<svg xmlns=…>` by nature: only executing markup makes a data: URL active.
+  return h !== undefined && !INERT_RULES.has(h.rule);
+}
+
+/** Rules that judge markup as abusable rather than executing (not enough to call a data: URL active). */
+const INERT_RULES: ReadonlySet<string> = new Set([
+  'xss.html_injection',
+  'xss.risky_markup',
+  'xss.unsafe_style',
+]);
+
+/**
+ * Attributes that load or submit to a URL on any element and that rich text never needs:
+ * `src` (images, media, frames), the legacy `lowsrc`/`dynsrc`/`background`, `formaction`, `ping`.
+ */
+const SOURCE_ATTRS: ReadonlySet<string> = new Set([
+  'src',
+  'lowsrc',
+  'dynsrc',
+  'background',
+  'formaction',
+  'ping',
+  'poster',
+  'srcset',
+]);
+
+/** Elements that only an injection opens with attributes: page, form and media shells, SMIL. */
+const SHELL_TAGS: ReadonlySet<string> = new Set([
+  'body',
+  'form',
+  'video',
+  'audio',
+  'marquee',
+  'animate',
+  'animatemotion',
+  'animatetransform',
+  'set',
+  'bindings',
+]);
+
+/** Closing one of these ends a script, style, plug-in or namespace context (`</script>`, `</svg>`). */
+const RISKY_CLOSERS: ReadonlySet<string> = new Set([
+  'script',
+  'style',
+  'iframe',
+  'frameset',
+  'object',
+  'embed',
+  'applet',
+  'svg',
+  'form',
+  'marquee',
+  'xml',
+]);
+
+/** A real tag name ends at a space, `/`, `>` or the end of input (`</style.css>` is not `</style>`). */
+function nameEnds(s: string, j: number): boolean {
+  if (j >= s.length) return true;
+  const c = s.charCodeAt(j);
+  return isSpace(c) || c === 47 || c === 62;
+}
+
+/**
+ * A namespace declaration that turns markup into script-capable or fetching XML: XHTML, SVG, XSLT,
+ * XInclude, MathML, IE's `x-schema:`/`urn:schemas-microsoft-com` behaviours, or an `xsi:` schema
+ * location that makes the parser fetch a URL.
+ */
+function isActiveNamespace(name: string, value: string): boolean {
+  if (name.startsWith('xsi:')) return name.endsWith('schemalocation') && value.indexOf('//') >= 0;
+  return (
+    value.indexOf('/xhtml') >= 0 ||
+    value.indexOf('/svg') >= 0 ||
+    value.indexOf('/xsl') >= 0 ||
+    value.indexOf('xinclude') >= 0 ||
+    value.indexOf('mathml') >= 0 ||
+    value.startsWith('x-schema:') ||
+    value.startsWith('urn:schemas-microsoft-com')
+  );
+}
+
+/** `svg`, `svg:mask`, `xsl:template`: the SVG and XSLT namespaces, where script and styles live. */
+function isNamespaceTag(name: string): boolean {
+  return name.startsWith('svg') || name.startsWith('xsl');
+}
+
+/** Dangerous tag names a filter-evading probe splits with junk: `<f o r m`, `< x: script`. */
+const SPLIT_TARGETS: ReadonlySet<string> = new Set([
+  'script',
+  'form',
+  'style',
+  'svg',
+  'iframe',
+  'frame',
+  'object',
+  'embed',
+  'applet',
+  'img',
+  'image',
+  'video',
+  'audio',
+  'link',
+  'meta',
+  'base',
+  'body',
+  'marquee',
+  'param',
+]);
+
+function isWordChar(c: number): boolean {
+  return isLetter(c) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** A character a splitting probe puts between letters: no word character, no markup delimiter. */
+function isJunk(c: number): boolean {
+  // `c === c` is false for NaN (past the end of the string)
+  return c === c && !isWordChar(c) && c !== 60 && c !== 62 && c !== 58 && c !== 34 && c !== 39 && c !== 96;
+}
+
+/**
+ * A dangerous tag name split by junk after `<`: letters separated by single non-word characters
+ * (`<f o r m`, `<s/c/r/i/p/t`) or after a namespace prefix and a space (`< x: script`). No person
+ * writes that; it probes filters that strip the junk before matching.
+ */
+function splitTagAt(s: string, i: number): boolean {
+  const n = Math.min(s.length, i + 48);
+  let k = i + 1;
+  while (k < n && isJunk(s.charCodeAt(k))) k++;
+  // `< script>`, `</ style>`: junk before a whole dangerous name that is then closed at once
+  const lead = k > i + 1;
+  let split = false;
+  for (let guard = 0; guard < 2; guard++) {
+    let name = '';
+    while (k < n && name.length < 10) {
+      const c = s.charCodeAt(k);
+      if (isLetter(c)) {
+        name += s[k];
+        k++;
+        if (
+          (split || (lead && s.charCodeAt(k) === 62)) &&
+          SPLIT_TARGETS.has(name) &&
+          !isWordChar(s.charCodeAt(k))
+        )
+          return true;
+      } else if (name.length > 0 && isJunk(c) && isLetter(s.charCodeAt(k + 1))) {
+        split = true;
+        k++;
+      } else break;
+    }
+    if (s.charCodeAt(k) !== 58 || name.length === 0 || name.length > 8) return false;
+    k++;
+    const before = k;
+    while (k < n && isJunk(s.charCodeAt(k))) k++;
+    if (k > before) split = true;
+  }
+  return false;
 }
 
 const scratch: Attr = { name: '', value: '', hasValue: false, at: 0, end: 0, vStart: 0, vEnd: 0 };
@@ -247,7 +401,10 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
     }
     // IE accepted an empty namespace prefix: `<:vmlframe src=…>`
     if (s.charCodeAt(j) === 58 && isLetter(s.charCodeAt(j + 1))) j++;
-    if (!isLetter(s.charCodeAt(j))) continue;
+    if (!isLetter(s.charCodeAt(j))) {
+      if (splitTagAt(s, i)) return hit('xss.risky_markup', i, Math.min(24, s.length - i));
+      continue;
+    }
     const nameStart = j;
     while (j < s.length) {
       const c = s.charCodeAt(j);
@@ -258,14 +415,25 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
     const colon = name.lastIndexOf(':');
     const local = colon >= 0 ? name.slice(colon + 1) : name;
     if (name === 'xml:namespace') return hit('xss.legacy_vector', i, j - i);
+    const ended = nameEnds(s, j);
     if (closing) {
+      if (ended && (RISKY_CLOSERS.has(local) || isNamespaceTag(name)))
+        return hit('xss.risky_markup', i, j - i + 1);
       if (!strongOnly && !weak && BREAKOUT_CLOSERS.has(local)) weak = hit('xss.html_injection', i, j - i + 1);
       continue;
     }
+    if (
+      (s.charCodeAt(j) === 58 || (isJunk(s.charCodeAt(j)) && isLetter(s.charCodeAt(j + 1)))) &&
+      splitTagAt(s, i)
+    )
+      return hit('xss.risky_markup', i, Math.min(24, s.length - i));
     const limit = i + MAX_TAG_CHARS;
     let attrs = 0;
     let weakAttrs = 0;
     let pendingEvent = -1;
+    let risky: string | undefined;
+    let xmlAttrs = 0;
+    let activeNs = false;
     let k = j;
     for (; attrs < MAX_ATTRS && readAttr(s, k, limit, a); attrs++) {
       k = a.end;
@@ -282,7 +450,18 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
         const rule = judgeAttrValue(a, orig);
         if (rule) return hit(rule, i, a.end - i);
         if (weakAttr(a)) weakAttrs++;
+        if (!risky && a.name === 'style' && !isPlainStyle(a.value)) risky = 'xss.unsafe_style';
       }
+      // libinjection's and CRS's view: namespace attributes re-parse the markup as SVG/XHTML/XSLT,
+      // and a source attribute fetches on render whatever the element.
+      if (!risky && (a.name.startsWith('xlink') || (SOURCE_ATTRS.has(a.name) && a.value.trim() !== '')))
+        risky = 'xss.risky_markup';
+      if (a.name.startsWith('xmlns') || a.name.startsWith('xsi:')) {
+        xmlAttrs++;
+        if (isActiveNamespace(a.name, a.value)) activeNs = true;
+      }
+      if (!risky && a.name === 'implementation' && local.startsWith('import'))
+        return hit('xss.legacy_vector', i, a.end - i);
       if (k >= limit) break;
     }
     const end = Math.min(a.end, s.length);
@@ -300,6 +479,21 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
     }
     if (LOADING_TAGS.has(local) && attrs > 0) return hit('xss.active_tag', i, end - i + 1);
     if (attrs > 0 && schemeInTag(s, j, end)) return hit('xss.script_url', i, end - i + 1);
+    if (local.startsWith('import') && s.slice(nameStart, end).indexOf('implementation') >= 0)
+      return hit('xss.legacy_vector', i, end - i + 1);
+    if (risky) return hit(risky, i, end - i + 1);
+    // `<img xmlns="x-schema:…">`, `<x:script xmlns:x="…/xhtml">`, `<a xmlns:xsi=… xsi:schemaLocation=…>`,
+    // `<xi:include href=…>`; an XML document's own `<x:xmpmeta xmlns:x="adobe:ns:meta/">` is not.
+    if (
+      (xmlAttrs > 0 && (activeNs || HTML_ELEMENTS.has(local))) ||
+      (name.endsWith(':include') && name.startsWith('xi'))
+    )
+      return hit('xss.risky_markup', i, end - i + 1);
+    if (
+      ended &&
+      (isNamespaceTag(name) || (SHELL_TAGS.has(local) && (attrs > 0 || (closed && local === 'marquee'))))
+    )
+      return hit('xss.risky_markup', i, end - i + 1);
     if (!strongOnly && !weak && (weakAttrs > 0 || (MARKER_TAGS.has(local) && (closed || attrs > 0))))
       weak = hit('xss.html_injection', i, end - i + 1);
   }

@@ -9,7 +9,8 @@
 import { Flag, Kind, ARGS, type Value } from '../../value.js';
 import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
 import { scanTags, hasActiveMarkup } from './html-scan.js';
-import { scanJs, scanAttrBreakout } from './js-scan.js';
+import { scanJs, scanAttrBreakout, scanDomTokens } from './js-scan.js';
+import { isEventAttr } from './html-scan.js';
 import { activeDataUrl, cssDangerInText, cssText, scriptUrlInText } from './url-css.js';
 import { cssDecode, htmlEntityDecode } from '../../decode/index.js';
 import type { Hit } from './hit.js';
@@ -73,6 +74,33 @@ const RULES: readonly RuleDef[] = [
     severity: 'critical',
     confidence: 0.9,
     description: 'Client-side template injection: AngularJS/Vue {{constructor.constructor(…)()}}',
+  },
+  {
+    id: 'xss.risky_markup',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.8,
+    description:
+      'Markup abused for XSS even without visible script: SVG/XSLT elements, xmlns/xlink attributes, ' +
+      'src/formaction/background attributes, body/form/media/SMIL shells, closing </script>/</style>, ' +
+      'tag names split by junk (<f o r m)',
+  },
+  {
+    id: 'xss.unsafe_style',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.8,
+    description:
+      'A style attribute in injected markup holding more than plain declarations (url(), escapes, ' +
+      'comments, braces, glued quotes)',
+  },
+  {
+    id: 'xss.dom_access',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.8,
+    description:
+      'Script-only DOM access in a parameter: document.cookie, document.write(…), .innerHTML=, window.location',
   },
   {
     id: 'xss.js_sink',
@@ -163,7 +191,26 @@ function inspect(v: Value, report: Reporter): void {
   }
   const emit = (h: Hit, str: string, view: 'lower' | 'css') =>
     report.value(h.rule, v, view, str.slice(h.at, h.at + Math.min(h.len, 160)), h.confidence);
+  if ((v.kind & (Kind.argName | Kind.cookieName)) !== 0 && v.raw.length > 2 && v.raw.charCodeAt(0) <= 0x2f) {
+    // `?  onload= =x`, `?"onmouseover=…`: a parameter name that is an event attribute after a
+    // space or quote, i.e. an attribute list injected through the name
+    const s = v.view('lower');
+    const h = eventName(s);
+    if (h) return emit(h, s, 'lower');
+  }
+  if ((v.kind & (Kind.cookie | Kind.arg)) !== 0 && v.name.indexOf('.') >= 0) {
+    // the parser reports plain names only as the value's name: `window.location=1`
+    const name = v.name.toLowerCase();
+    const h = scanDomTokens(name);
+    if (h) return report.value(h.rule, v, 'raw', name.slice(h.at, h.at + h.len), h.confidence);
+  }
   if (v.isPlain) {
+    // `window.location`, `document.cookie=1`: script tokens made of plain characters
+    if (v.raw.indexOf('.') >= 0 && (v.kind & (Kind.path | Kind.pathSegment | Kind.header)) === 0) {
+      const s = v.view('lower');
+      const h = scanDomTokens(s);
+      if (h) return emit(h, s, 'lower');
+    }
     // Only a script URL fits in plain characters (`javascript:a=1`).
     if (v.raw.indexOf(':') < 0) return;
     const s = v.view('lower');
@@ -194,6 +241,9 @@ function inspect(v: Value, report: Reporter): void {
     if (alt) {
       const h = scanTags(alt, undefined, strongOnly);
       if (h && !isWeak(h)) return emit(h, alt, 'lower');
+      // `¼test¾…¼/test¾`: any element opened and closed through the 7-bit or UTF-7 trick
+      const pair = encodedTagPair(alt);
+      if (pair >= 0) return emit({ rule: 'xss.legacy_vector', at: pair, len: 32 }, alt, 'lower');
       weak = stronger(weak, h);
     }
   }
@@ -229,19 +279,68 @@ function inspect(v: Value, report: Reporter): void {
       s.indexOf('\\') >= 0 ||
       s.indexOf('behavio') >= 0 ||
       s.indexOf('binding') >= 0 ||
-      s.indexOf('url(') >= 0)
+      s.indexOf('url') >= 0)
   ) {
     const css = v.view('css');
     const c = cssText(css);
     const at = cssDangerInText(c);
     if (at >= 0) return emit({ rule: 'xss.css_script', at, len: 24 }, c, 'css');
   }
+  if ((f & Flag.dot) !== 0 && (v.kind & (Kind.path | Kind.pathSegment)) === 0) {
+    const h = scanDomTokens(s);
+    if (h) return emit(h, s, 'lower');
+  }
   if ((f & (Flag.paren | Flag.backtick | Flag.bracket | Flag.brace | Flag.dot)) !== 0) {
-    const h = scanJs(s);
+    const escaped = url.indexOf('\\x') >= 0 || url.indexOf('\\u') >= 0;
+    const h = scanJs(s, escaped);
     if (h && !isWeak(h)) return emit(h, s, 'lower');
+    // `al\u0065rt(1)`, `alert&#40;1&#41;`, `ａｌｅｒｔ(1)`: a sink call that only exists once decoded
+    if (h && h.rule === 'xss.js_sink' && isObfuscated(s.slice(h.at, h.at + h.len), url))
+      return emit({ rule: 'xss.js_breakout', at: h.at, len: h.len }, s, 'lower');
     weak = stronger(weak, h);
   }
   if (weak) emit(weak, s, 'lower');
+}
+
+/** Index of an element opened (`<name>`/`<name `) and later closed (`</name>`) in `s`, or -1. */
+function encodedTagPair(s: string): number {
+  let c = s.indexOf('</');
+  for (let guard = 0; c >= 0 && guard < 8; guard++, c = s.indexOf('</', c + 2)) {
+    let e = c + 2;
+    while (e < s.length && s.charCodeAt(e) >= 97 && s.charCodeAt(e) <= 122) e++;
+    if (e === c + 2 || e - c > 18 || s.charCodeAt(e) !== 62) continue;
+    const name = s.slice(c + 2, e);
+    const o = s.lastIndexOf('<' + name, c);
+    if (o < 0) continue;
+    const after = s.charCodeAt(o + 1 + name.length);
+    if (after === 62 || after === 32) return o;
+  }
+  return -1;
+}
+
+/** A sink call seen in the decoded text but not in the URL-decoded one: escapes or entities hid it. */
+function isObfuscated(evidence: string, url: string): boolean {
+  const open = evidence.search(/[(`]/);
+  if (open <= 0) return false;
+  const call = evidence.slice(0, open + 1);
+  return url.toLowerCase().indexOf(call) < 0;
+}
+
+/** A parameter or cookie name that is `on…` after leading spaces, quotes or slashes. */
+function eventName(s: string): Hit | undefined {
+  let k = 0;
+  while (k < s.length) {
+    const c = s.charCodeAt(k);
+    if (c <= 0x20 || c === 34 || c === 39 || c === 96 || c === 47) k++;
+    else break;
+  }
+  if (k === 0 || !s.startsWith('on', k)) return undefined;
+  let e = k + 2;
+  while (e < s.length && s.charCodeAt(e) >= 97 && s.charCodeAt(e) <= 122) e++;
+  // the longest real event name (`onwebkitplaybacktargetavailabilitychanged`) has 41 letters
+  if (e - k > 48 || !isEventAttr(s.slice(k, e))) return undefined;
+  while (e < s.length && s.charCodeAt(e) <= 0x20) e++;
+  return e >= s.length || s.charCodeAt(e) === 61 ? { rule: 'xss.event_handler', at: 0, len: e } : undefined;
 }
 
 /** The XSS detector: HTML-context, attribute-context, URL, CSS and JavaScript-context rules. */

@@ -99,6 +99,55 @@ function isProseArg(s: string, open: number, end: number): boolean {
   return letters > 0;
 }
 
+/**
+ * The value is nothing but the call: `alert(1)`, `prompt()`, `(alert)(1)`, `window.alert(1);`,
+ * ``alert`1` //``. A proof of concept sent as is, whatever context it lands in.
+ */
+function wholeValueCall(s: string, start: number, end: number): boolean {
+  for (let k = chainStart(s, start) - 1; k >= 0; k--) {
+    const c = s.charCodeAt(k);
+    // spaces, `(alert)(1)`, and the `/` of a path (`/alert(1)`)
+    if (!(isSpace(c) || c === 40 || c === 47)) return false;
+  }
+  let k = end;
+  while (k < s.length) {
+    const c = s.charCodeAt(k);
+    if (isSpace(c) || c === 59 || c === 41) k++;
+    else break;
+  }
+  return k >= s.length || s.startsWith('//', k) || s.startsWith('-->', k);
+}
+
+/**
+ * What is left of an entity-encoded breakout after a query string was split at its `&`:
+ * `&lt;script&gt;alert(1)` arrives as a parameter `gt;alert(1)`, `&quot;;alert(1)` as `quot;;alert(1)`.
+ */
+function entityRemnantBefore(s: string, start: number): boolean {
+  const p = chainStart(s, start);
+  let k = p;
+  while (k > 0 && isSpace(s.charCodeAt(k - 1))) k--;
+  let semis = 0;
+  while (k > 0 && s.charCodeAt(k - 1) === 59) {
+    k--;
+    semis++;
+  }
+  if (semis === 0) return false;
+  const word = s.slice(0, k).trimStart();
+  return ENTITY_REMNANTS.has(word);
+}
+
+const ENTITY_REMNANTS: ReadonlySet<string> = new Set([
+  'gt',
+  'lt',
+  'quot',
+  'apos',
+  '#39',
+  '#34',
+  '#x27',
+  '#x22',
+  '#62',
+]);
+
 /** Code runners reported (weakly) even without a breakout: `setTimeout(code, 1)`, `atob(…)`. */
 const WEAK_CALLS: ReadonlySet<string> = new Set(['settimeout', 'setinterval', 'atob']);
 
@@ -155,6 +204,13 @@ function scanCalls(s: string): Hit | undefined {
       (before === 1 && strong)
     )
       return hit('xss.js_breakout', start, (end > 0 ? end : i + 1) - start);
+    if (
+      end > 0 &&
+      strong &&
+      !isProseArg(s, i, end) &&
+      (wholeValueCall(s, start, end) || entityRemnantBefore(s, start))
+    )
+      return hit('xss.js_breakout', start, end - start);
     if (!weak && end > 0 && (strong || WEAK_CALLS.has(word)) && !isProseArg(s, i, end)) {
       // `alert(1)`, `eval(atob(...))`: code in a value, but the context is unknown.
       weak = hit('xss.js_sink', start, end - start);
@@ -282,7 +338,7 @@ function skipJunk(s: string, k: number): number {
  * `top['al'+'ert'](1)`, `window["document"]["cookie"]`, `self[atob('...')]()`: property access on a
  * global object by computed name, then a call.
  */
-function scanGlobalBrackets(s: string): Hit | undefined {
+function scanGlobalBrackets(s: string, escaped: boolean): Hit | undefined {
   let p = s.indexOf('[');
   for (let guard = 0; p >= 0 && guard < 32; guard++, p = s.indexOf('[', p + 1)) {
     const e = skipJunkBack(s, p);
@@ -302,7 +358,15 @@ function scanGlobalBrackets(s: string): Hit | undefined {
     // a computed name: a string, a regex source, a concatenation or a decoder call
     const hasString = /['"`/+(]/.test(inner);
     if (!hasString) continue;
-    if (ac === 40 || ac === 96 || CALL_SINKS.has(key) || DOCUMENT_SINKS.has(key) || key === 'document')
+    // `self["\x24"]`: a member name hidden in escapes
+    if (
+      escaped ||
+      ac === 40 ||
+      ac === 96 ||
+      CALL_SINKS.has(key) ||
+      DOCUMENT_SINKS.has(key) ||
+      key === 'document'
+    )
       return hit('xss.js_breakout', start, after - start + 1);
   }
   return undefined;
@@ -379,16 +443,37 @@ export function scanAttrBreakout(s: string): Hit | undefined {
   let p = s.indexOf('on');
   for (let guard = 0; p >= 0 && guard < 64; guard++, p = s.indexOf('on', p + 2)) {
     const prev = p > 0 ? s.charCodeAt(p - 1) : 32;
-    if (!(isSpace(prev) || prev === 47 || isQuote(prev))) continue;
+    // `;onfocus=eval(…)`, `,onload=alert(1)`: separators CRS accepts, only with a real event and a call
+    const looseSep = prev === 59 || prev === 44 || prev === 40;
+    if (!(isSpace(prev) || prev === 47 || isQuote(prev) || looseSep)) continue;
     let k = p + 2;
     while (k < s.length && isLetter(s.charCodeAt(k))) k++;
     const name = s.slice(p, k);
     if (!isEventAttr(name)) continue;
     if (!readAttr(s, p, p + 1024, a) || !a.hasValue || a.name !== name) continue;
-    const quoted = quoteBefore(s, p);
     const known = EVENT_NAMES.has(name);
+    if (looseSep) {
+      if (known && (a.value.indexOf('(') > 0 || a.value.indexOf('`') > 0))
+        return hit('xss.event_handler', p, a.end - p);
+      continue;
+    }
+    const quoted = quoteBefore(s, p);
     const code = looksLikeCode(a.value);
     if ((quoted && (known || code)) || (known && code)) return hit('xss.event_handler', p, a.end - p);
+    // `"onzoom=` as the whole tail of the value: a probe for a handler after a closed quote
+    if (isQuote(prev) && a.value === '' && a.end >= s.length)
+      return hit('xss.event_handler', p - 1, a.end - p + 1);
+  }
+  // `'formaction=`: a closed quote followed at once by an attribute that submits forms elsewhere
+  for (
+    let q = s.indexOf('formaction'), guard = 0;
+    q > 0 && guard < 4;
+    guard++, q = s.indexOf('formaction', q + 10)
+  ) {
+    if (!isQuote(s.charCodeAt(q - 1))) continue;
+    let e = q + 10;
+    while (e < s.length && isSpace(s.charCodeAt(e))) e++;
+    if (s.charCodeAt(e) === 61) return hit('xss.risky_markup', q - 1, e - q + 2);
   }
   // `" style="x:expression(...)`, `' src=javascript:...`: a closed quote opening new attributes.
   for (let q = nextQuote(s, 0), seen = 0; q >= 0 && seen < 16; q = nextQuote(s, q + 1)) {
@@ -445,12 +530,53 @@ function isJsFuck(s: string): boolean {
   return n >= s.length * 0.9;
 }
 
-/** All JavaScript-context checks, strongest first. */
-export function scanJs(s: string): Hit | undefined {
+/** Objects a `with` statement opens to call sinks without naming them: `with(document)alert(cookie)`. */
+const WITH_OBJECTS: ReadonlySet<string> = new Set([...GLOBAL_OBJECTS, 'location', 'navigator']);
+
+/** `with(document)…`: JavaScript's scope trick, never prose. */
+function scanWith(s: string): Hit | undefined {
+  let p = s.indexOf('with');
+  for (let guard = 0; p >= 0 && guard < 8; guard++, p = s.indexOf('with', p + 4)) {
+    if (p > 0 && isIdent(s.charCodeAt(p - 1))) continue;
+    let k = skipJunk(s, p + 4);
+    if (s.charCodeAt(k) !== 40) continue;
+    k = skipJunk(s, k + 1);
+    const m = k;
+    while (k < s.length && isIdent(s.charCodeAt(k))) k++;
+    if (!WITH_OBJECTS.has(s.slice(m, k))) continue;
+    k = skipJunk(s, k);
+    if (s.charCodeAt(k) === 41) return hit('xss.js_breakout', p, k + 1 - p);
+  }
+  return undefined;
+}
+
+/** JSFuck's building blocks `!![]` and `!+[]` (booleans and numbers from empty arrays). */
+function hasJsFuckAtom(s: string): number {
+  let p = s.indexOf('[]');
+  for (let guard = 0; p >= 2 && guard < 16; guard++, p = s.indexOf('[]', p + 2)) {
+    const b = s.charCodeAt(p - 1);
+    if ((b === 33 || b === 43) && s.charCodeAt(p - 2) === 33) return p - 2;
+  }
+  return -1;
+}
+
+/**
+ * All JavaScript-context checks, strongest first. `escaped` says the value used JavaScript escapes
+ * (`\x24`, `\u0061`) that the decoded view no longer shows.
+ */
+export function scanJs(s: string, escaped = false): Hit | undefined {
   if (s.indexOf('![]') >= 0 && isJsFuck(s)) return hit('xss.js_breakout', 0, s.length);
+  if (s.indexOf('[]') >= 0) {
+    const j = hasJsFuckAtom(s);
+    if (j >= 0) return hit('xss.js_breakout', j, 4);
+  }
+  if (s.indexOf('with') >= 0) {
+    const w = scanWith(s);
+    if (w) return w;
+  }
   const t = scanTemplates(s);
   if (t) return t;
-  const g = scanGlobalBrackets(s);
+  const g = scanGlobalBrackets(s, escaped);
   if (g) return g;
   const c = scanCalls(s);
   if (c && c.rule === 'xss.js_breakout') return c;
@@ -459,4 +585,42 @@ export function scanJs(s: string): Hit | undefined {
   const l = scanLocation(s);
   if (l && l.rule === 'xss.js_breakout') return l;
   return c ?? d ?? l;
+}
+
+/**
+ * Script-only DOM tokens that CRS matches in any parameter: `document.cookie` (also glued to a
+ * tag remnant: `scriptdocument.cookie=1`), `document.write(`, `.innerHTML=`, and a bare or assigned
+ * `window.location`. Prose does not spell member access with a dot and no space.
+ */
+export function scanDomTokens(s: string): Hit | undefined {
+  let p = s.indexOf('document');
+  for (let guard = 0; p >= 0 && guard < 16; guard++, p = s.indexOf('document', p + 8)) {
+    let k = skipJunk(s, p + 8);
+    if (s.charCodeAt(k) !== 46) continue;
+    k = skipJunk(s, k + 1);
+    if (s.startsWith('cookie', k) && !isIdent(s.charCodeAt(k + 6)))
+      return hit('xss.dom_access', p, k + 6 - p);
+    if (s.startsWith('write', k)) {
+      let e = k + 5;
+      if (s.startsWith('ln', e)) e += 2;
+      const a = skipJunk(s, e);
+      if (s.charCodeAt(a) === 40 || s.charCodeAt(a) === 96) return hit('xss.dom_access', p, a + 1 - p);
+    }
+  }
+  p = s.indexOf('.innerhtml');
+  if (p >= 0) {
+    const a = skipJunk(s, p + 10);
+    if ((s.charCodeAt(a) === 61 && s.charCodeAt(a + 1) !== 61) || s.charCodeAt(p - 1) === 41)
+      return hit('xss.dom_access', p, a + 1 - p);
+  }
+  p = s.indexOf('window.location');
+  if (p >= 0 && (p === 0 || !isIdent(s.charCodeAt(p - 1)))) {
+    let e = p + 15;
+    while (e < s.length && (isIdent(s.charCodeAt(e)) || s.charCodeAt(e) === 46)) e++;
+    const a = skipJunk(s, e);
+    const whole = s.slice(0, p).trim() === '' && a >= s.length;
+    if (whole || (s.charCodeAt(a) === 61 && s.charCodeAt(a + 1) !== 61) || s.charCodeAt(a) === 40)
+      return hit('xss.dom_access', p, a - p);
+  }
+  return undefined;
 }

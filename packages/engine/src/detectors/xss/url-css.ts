@@ -92,6 +92,8 @@ export function activeDataUrl(
     }
     const mime = lower.slice(mStart, k);
     if (isInertMime(mime)) continue;
+    // `data:,<svg onload=…>`, `data: , <x>`: an untyped data URL whose text is markup
+    if (mime === '' && markupAfterComma(lower, k)) return { at: p, len: Math.min(lower.length, k + 32) - p };
     if (ACTIVE_DATA_MIMES.has(mime) && !mime.startsWith('image/svg')) return { at: p, len: k - p };
     // Unknown, empty or SVG type: judge the content when it is base64 (plain content is scanned as
     // part of the value anyway).
@@ -118,6 +120,17 @@ export function activeDataUrl(
     if (dec !== enc && isActive(dec.toLowerCase())) return { at: p, len: e - p };
   }
   return undefined;
+}
+
+/** `,` right after the (empty) media type, then `<` + a letter and later a `>`. */
+function markupAfterComma(lower: string, k: number): boolean {
+  while (k < lower.length && isSpace(lower.charCodeAt(k))) k++;
+  if (lower.charCodeAt(k) !== 44) return false;
+  const lt = lower.indexOf('<', k + 1);
+  if (lt < 0 || lt > k + 256) return false;
+  let j = lt + 1;
+  if (lower.charCodeAt(j) === 47) j++;
+  return isLetter(lower.charCodeAt(j)) && lower.indexOf('>', j) > 0;
 }
 
 /** Removes CSS comments (`expr/**\/ession`); an unterminated comment runs to the end. */
@@ -188,10 +201,13 @@ export function cssDangerInText(css: string): number {
     }
     i = css.indexOf('expression', i + 10);
   }
-  // `url(javascript`, `url( 'vbscript` even when cut before the colon
-  let u = css.indexOf('url(');
-  for (let guard = 0; u >= 0 && guard < 8; guard++, u = css.indexOf('url(', u + 4)) {
-    let k = u + 4;
+  // `url(javascript`, `url( 'vbscript` even when cut before the colon, `url ( javascript :`
+  let u = css.indexOf('url');
+  for (let guard = 0; u >= 0 && guard < 8; guard++, u = css.indexOf('url', u + 3)) {
+    let k = u + 3;
+    while (k < css.length && isSpace(css.charCodeAt(k))) k++;
+    if (css.charCodeAt(k) !== 40) continue;
+    k++;
     while (
       k < css.length &&
       (isSpace(css.charCodeAt(k)) || css.charCodeAt(k) === 34 || css.charCodeAt(k) === 39)
@@ -210,4 +226,91 @@ export function cssDangerInText(css: string): number {
     if (css.startsWith('url', k)) return j;
   }
   return -1;
+}
+
+/** CSS functions that only compute values (colours, lengths, transforms); none fetches or runs anything. */
+const VALUE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'rgb',
+  'rgba',
+  'hsl',
+  'hsla',
+  'calc',
+  'var',
+  'min',
+  'max',
+  'clamp',
+  'translate',
+  'translatex',
+  'translatey',
+  'rotate',
+  'scale',
+  'linear-gradient',
+  'radial-gradient',
+]);
+
+function isCssWord(c: number): boolean {
+  return isLetter(c) || (c >= 48 && c <= 57) || c === 45 || c === 95;
+}
+
+/**
+ * Is a `style` attribute value plain presentation (`color: red; font: 12px/1.5 'Open Sans', serif`)?
+ * Only `property: value` declarations made of words, numbers, `#` colours, `!important`, quoted
+ * font names and value functions (`rgb(…)`, `calc(…)`). Everything else a filter evasion or a
+ * fetch needs is refused: `url(`, escapes, comments, braces, brackets, `=`, a second `:`, a quote
+ * glued to a word (`52c8'a…'9`), entities (already decoded into controls or `;` inside quotes).
+ */
+export function isPlainStyle(v: string): boolean {
+  if (v.length > 1024) return false;
+  let i = 0;
+  const n = v.length;
+  while (i < n) {
+    // property
+    while (i < n && (isSpace(v.charCodeAt(i)) || v.charCodeAt(i) === 59)) i++;
+    if (i >= n) return true;
+    const p = i;
+    while (i < n && isCssWord(v.charCodeAt(i))) i++;
+    if (i === p) return false;
+    while (i < n && isSpace(v.charCodeAt(i))) i++;
+    if (v.charCodeAt(i) !== 58 /* : */) return false;
+    i++;
+    // value, up to `;`
+    let depth = 0;
+    let word = '';
+    for (; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c === 59 && depth === 0) break;
+      if (isCssWord(c)) {
+        word += v[i];
+        continue;
+      }
+      if (c === 40 /* ( */) {
+        if (!VALUE_FUNCTIONS.has(word) || ++depth > 3) return false;
+      } else if (c === 41 /* ) */) {
+        if (--depth < 0) return false;
+      } else if (c === 34 || c === 39) {
+        // a quoted font name: after a separator, plain words only, then a separator
+        const prev = i > 0 ? v.charCodeAt(i - 1) : 32;
+        if (depth > 0 || !(isSpace(prev) || prev === 58 || prev === 44)) return false;
+        const e = v.indexOf(v[i]!, i + 1);
+        if (e < 0) return false;
+        for (let k = i + 1; k < e; k++) {
+          const q = v.charCodeAt(k);
+          if (!(isCssWord(q) || q === 32 || q === 46)) return false;
+        }
+        const next = e + 1 < n ? v.charCodeAt(e + 1) : 59;
+        if (!(isSpace(next) || next === 44 || next === 59 || next === 33)) return false;
+        i = e;
+      } else if (c === 47 /* / */ || c === 42 /* * */) {
+        // `12px/1.5`, `calc(a * b)`; never a comment
+        const next = v.charCodeAt(i + 1);
+        if (next === 42 || next === 47) return false;
+        if (c === 42 && depth === 0) return false;
+      } else if (!(isSpace(c) || c === 35 || c === 37 || c === 46 || c === 44 || c === 33 || c === 43)) {
+        return false;
+      }
+      word = '';
+    }
+    if (depth !== 0) return false;
+  }
+  return true;
 }
