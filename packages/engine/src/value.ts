@@ -206,7 +206,9 @@ export class Value {
 
   /** Character-class flags of the `norm` view (see `Flag`). */
   get flags(): number {
-    if (this._flags < 0) this._flags = charFlags(this.view('norm'));
+    // `norm` has its NULs removed; `Flag.nul` says whether the URL-decoded value had any.
+    if (this._flags < 0)
+      this._flags = charFlags(this.view('norm')) | (this.view('url').indexOf('\0') >= 0 ? Flag.nul : 0);
     return this._flags;
   }
 

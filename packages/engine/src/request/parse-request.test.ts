@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRequest } from './parse-request.js';
 import { DEFAULT_LIMITS } from './limits.js';
+import { Flag } from '../value.js';
 import type { RequestRecord } from '../types.js';
 
 const parse = (r: RequestRecord, limits = DEFAULT_LIMITS) => parseRequest(r, limits);
@@ -137,6 +138,13 @@ describe('parseRequest limits are notes, never silent', () => {
       'limit_exceeded@query:a',
     );
     expect(kinds({ method: 'GET', url: `/${'a'.repeat(60)}`, headers: {} })).toContain('limit_exceeded@url');
+  });
+  it('flags a NUL that decoding removes from the norm view', () => {
+    const v = parse({ method: 'GET', url: '/?a=sel%00ect', headers: {} }).values.find(
+      (x) => x.location === 'query:a',
+    )!;
+    expect(v.view('norm')).toBe('select');
+    expect(v.flags & Flag.nul).not.toBe(0);
   });
   it('notes invalid percent-encoding', () => {
     expect(parse({ method: 'GET', url: '/?a=%zz', headers: {} }).notes[0]?.kind).toBe('invalid_encoding');
