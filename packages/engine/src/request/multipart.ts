@@ -3,6 +3,8 @@ export interface MultipartPart {
   name?: string;
   filename?: string;
   contentType?: string;
+  /** The part's header block as sent (for the protocol checks of multipart smuggling). */
+  head?: string;
   content: string;
 }
 
@@ -41,7 +43,7 @@ export function parseMultipart(
       parts.push({ content: chunk });
     } else {
       const head = chunk.slice(0, headEnd);
-      const part: MultipartPart = { content: chunk.slice(headEnd + sepLen) };
+      const part: MultipartPart = { content: chunk.slice(headEnd + sepLen), head };
       for (const line of head.split(/\r?\n/)) {
         const colon = line.indexOf(':');
         if (colon < 0) continue;

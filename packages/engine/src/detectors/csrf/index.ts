@@ -27,7 +27,13 @@ const RULES: readonly RuleDef[] = [
     'session_fixation',
     'high',
     0.7,
-    'session identifier passed as a parameter from a foreign or missing Referer',
+    'session identifier passed in the URL with no Referer (a crafted link, or a bookmark)',
+  ),
+  r(
+    'session_fixation_offsite',
+    'critical',
+    0.85,
+    'session identifier passed as a parameter from a foreign Referer (CRS 943110)',
   ),
   r(
     'cookie_injection',
@@ -38,7 +44,14 @@ const RULES: readonly RuleDef[] = [
 ];
 
 function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
-  return { id: `csrf.${name}`, version: 1, severity, confidence, description };
+  // session_fixation v2: a foreign Referer now reports session_fixation_offsite instead.
+  return {
+    id: `csrf.${name}`,
+    version: name === 'session_fixation' ? 2 : 1,
+    severity,
+    confidence,
+    description,
+  };
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -130,7 +143,9 @@ export const createCsrfDetector: DetectorFactory = (config) => {
 
   /**
    * Session fixation: a session id handed over as a parameter, in the URL from a foreign page or with
-   * no Referer at all (a crafted link), or in a body posted from a foreign page.
+   * no Referer at all (a crafted link), or in a body posted from a foreign page. From a foreign page
+   * it is critical: no site links to another site's login with a session id in it. Without a
+   * Referer it only logs: generic names (`session_id`) are ordinary API parameters for scripts.
    */
   function sessionFixation(req: ParsedRequest, report: Reporter): void {
     let refForeign: boolean | null | undefined;
@@ -142,7 +157,11 @@ export const createCsrfDetector: DetectorFactory = (config) => {
         refForeign = ref === '' ? null : foreign(ref, req);
       }
       const inQuery = v.location.startsWith('query:');
-      if (refForeign === true || (refForeign === null && inQuery && req.header('referer').trim() === '')) {
+      if (refForeign === true) {
+        report.request('csrf.session_fixation_offsite', v.location, `${v.name}=${v.raw.slice(0, 60)}`);
+        return;
+      }
+      if (refForeign === null && inQuery && req.header('referer').trim() === '') {
         report.request('csrf.session_fixation', v.location, `${v.name}=${v.raw.slice(0, 60)}`);
         return;
       }

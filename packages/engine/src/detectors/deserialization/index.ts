@@ -1,5 +1,6 @@
 import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
 import { snippet } from '../detector.js';
+import type { ParsedRequest } from '../../request/parse-request.js';
 import { ARGS, Kind, type Value } from '../../value.js';
 import { base64Bytes } from '../../decode/index.js';
 
@@ -24,6 +25,12 @@ const RULES: readonly RuleDef[] = [
   ),
   r('java_class', 'high', 0.6, 'fully-qualified Java platform class name in input'),
   r(
+    'java_class_injection',
+    'critical',
+    0.85,
+    'a Java platform class as a whole input value, name or key, or in code context (T(...), new X(, @X@)',
+  ),
+  r(
     'java_b64_keyword',
     'critical',
     0.85,
@@ -39,7 +46,14 @@ const RULES: readonly RuleDef[] = [
 ];
 
 function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
-  return { id: `deserialization.${name}`, version: 1, severity, confidence, description };
+  // java_class v2: whole values and code context moved to java_class_injection.
+  return {
+    id: `deserialization.${name}`,
+    version: name === 'java_class' ? 2 : 1,
+    severity,
+    confidence,
+    description,
+  };
 }
 
 // Gadget chain classes (ysoserial, marshalsec) and command classes; matched in lower case.
@@ -173,8 +187,9 @@ export const createDeserializationDetector: DetectorFactory = () => {
   function inspectValue(v: Value, report: Reporter): void {
     // Argument and cookie names made of word characters and dots are not separate values: look at them here.
     if ((v.kind & (Kind.arg | Kind.cookie)) !== 0 && v.name.length > 5 && v.name !== v.raw) {
-      if (v.name.indexOf('.') > 0) javaNames(v, v.name.toLowerCase(), report);
-      else if (/^[A-Za-z0-9_-]+$/.test(v.name)) plainChecks(v, v.name, report, false);
+      if (v.name.indexOf('.') > 0) {
+        if (!wholeClass(v, v.name, report)) javaNames(v, v.name.toLowerCase(), report);
+      } else if (/^[A-Za-z0-9_-]+$/.test(v.name)) plainChecks(v, v.name, report, false);
     }
     const raw = v.raw;
     if (raw.length < 5) return;
@@ -222,7 +237,30 @@ export const createDeserializationDetector: DetectorFactory = () => {
     if (lower.indexOf('__reduce__') >= 0 && lower.indexOf('(') >= 0)
       report.value('deserialization.python_pickle', v, 'lower', '__reduce__', 0.7);
     dotnet(v, lower, report);
-    if (f & 0x100 /* dot */) javaNames(v, lower, report);
+    if (f & 0x100 /* dot */ && !wholeClass(v, norm, report)) javaNames(v, lower, report);
+  }
+
+  /** A value that is nothing but a Java platform class (CRS 944130's shapes): reported, true. */
+  function wholeClass(v: Value, s: string, report: Reporter): boolean {
+    // A text/plain form body (`enctype="text/plain"`) is `name=value` lines: each side is a value.
+    if (v.kind === Kind.bodyRaw && s.length <= 2048 && s.indexOf('=') > 0) {
+      for (const pair of s.split(/[&\r\n]/)) {
+        const eq = pair.indexOf('=');
+        if (eq < 0) continue;
+        if (wholeClass1(v, pair.slice(0, eq), report) || wholeClass1(v, pair.slice(eq + 1), report))
+          return true;
+      }
+      return false;
+    }
+    return wholeClass1(v, s, report);
+  }
+
+  function wholeClass1(v: Value, s: string, report: Reporter): boolean {
+    if (s.length > 120 || s.length < 8) return false;
+    const t = unwrap(s);
+    if (!isPlatformClass(t)) return false;
+    report.value('deserialization.java_class_injection', v, 'norm', t);
+    return true;
   }
 
   function plainChecks(v: Value, raw: string, report: Reporter, names = true): void {
@@ -262,7 +300,7 @@ export const createDeserializationDetector: DetectorFactory = () => {
     if (names && v.isPlain && raw.indexOf('.') >= 0) {
       const lower = v.view('lower');
       dotnet(v, lower, report);
-      javaNames(v, lower, report);
+      if (!wholeClass(v, raw, report)) javaNames(v, lower, report);
     }
   }
 
@@ -310,10 +348,51 @@ export const createDeserializationDetector: DetectorFactory = () => {
       return;
     }
     const k = JAVA_CLASS.exec(lower);
-    if (k) report.value('deserialization.java_class', v, 'lower', snippet(lower, k.index, k[0].length, 120));
+    if (k) {
+      const code = codeContext(lower, k.index, k.index + k[0].length);
+      report.value(
+        code ? 'deserialization.java_class_injection' : 'deserialization.java_class',
+        v,
+        'lower',
+        snippet(lower, k.index, k[0].length, 120),
+      );
+    }
   }
 
-  return { class: 'deserialization', rules: RULES, kinds, inspectValue };
+  /**
+   * JSON keys made only of word characters are not values for the parser: a serialized stream used
+   * as a key (`{"rO0ABQ...": {}}`) is looked for here.
+   */
+  function inspectRequest(req: ParsedRequest, report: Reporter): void {
+    if (req.bodyFormat !== 'json') return;
+    const body = req.body;
+    if (
+      body.indexOf('rO0AB') < 0 &&
+      body.indexOf('KztAAU') < 0 &&
+      body.indexOf('Cs7QAF') < 0 &&
+      body.search(/aced0005/i) < 0
+    )
+      return;
+    // A key with a string value is already seen as that value's name.
+    const re = /"([A-Za-z0-9_-]{5,4096})"\s*:\s*(")?/g;
+    let m: RegExpExecArray | null;
+    let guard = 0;
+    while ((m = re.exec(body)) !== null && guard++ < 512) {
+      if (m[2]) continue;
+      const k = m[1]!;
+      const i = k.search(/rO0AB|KztAAU|Cs7QAF|aced0005/i);
+      if (i >= 0) {
+        report.request(
+          'deserialization.java_stream',
+          `body.json.key:${k.slice(0, 40)}`,
+          snippet(k, i, 6, 60),
+        );
+        return;
+      }
+    }
+  }
+
+  return { class: 'deserialization', rules: RULES, kinds, inspectValue, inspectRequest };
 };
 
 const CMD_CLASSES = new Set(['runtime', 'processbuilder', 'processimpl', 'unixprocess']);
@@ -336,4 +415,82 @@ function javaCommandClass(s: string): number {
     i = s.indexOf('java.', i + 5);
   }
   return -1;
+}
+
+/** Drops surrounding whitespace, one pair of quotes and a trailing `.class` / `[]` / `;`. */
+function unwrap(s: string): string {
+  let t = s.trim();
+  const q = t.charCodeAt(0);
+  if ((q === 34 || q === 39) && t.charCodeAt(t.length - 1) === q) t = t.slice(1, -1).trim();
+  if (t.endsWith(';')) t = t.slice(0, -1);
+  if (t.endsWith('[]')) t = t.slice(0, -2);
+  if (t.endsWith('.class')) t = t.slice(0, -6);
+  return t;
+}
+
+// Packages named by CRS 944130 that count even without a class (they are never a plain value).
+const RISKY_PACKAGES = new Set([
+  'java.lang.reflect',
+  'java.lang.invoke',
+  'org.apache.commons',
+  'org.apache.struts',
+  'org.apache.struts2',
+  'com.sun.org.apache',
+  'org.omg.corba',
+  'com.opensymphony.xwork2',
+  'javax.script',
+  'javax.naming',
+  'java.rmi',
+  'sun.misc',
+]);
+const PLATFORM_ROOT =
+  /^(?:java|javax|jdk|sun|com\.sun|org\.omg|com\.opensymphony|org\.apache\.(?:commons|struts2?|xalan|xbean|bcel|naming|tomcat|catalina))\./;
+const DOTTED_NAME = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*){1,8}$/;
+
+/**
+ * `java.io.File`, `javax.script.ScriptEngineManager`, `org.apache.commons.collections.Transformer`:
+ * a dotted name under a JDK or exploit-prone package whose last segment is a class (upper-case
+ * initial), or one of the risky packages themselves. Logger names (`org.apache.commons.httpclient`)
+ * and Java words in prose do not match.
+ */
+function isPlatformClass(t: string): boolean {
+  if (!DOTTED_NAME.test(t)) return false;
+  const low = t.toLowerCase();
+  if (RISKY_PACKAGES.has(low)) return true;
+  if (!PLATFORM_ROOT.test(low)) return false;
+  const dot = t.lastIndexOf('.');
+  const last = t.slice(dot + 1);
+  const c = last.charCodeAt(0);
+  if (c >= 65 && c <= 90) return true;
+  // `java.lang.string`: a core package holds classes, and its few sub-packages are known.
+  return CORE_PACKAGES.has(low.slice(0, dot)) && !SUB_PACKAGES.has(last.toLowerCase());
+}
+const CORE_PACKAGES = new Set([
+  'java.lang',
+  'java.io',
+  'java.net',
+  'java.nio',
+  'java.util',
+  'java.beans',
+  'java.rmi',
+  'java.security',
+]);
+const SUB_PACKAGES = new Set(
+  'reflect invoke annotation ref management instrument module file channels charset concurrent function stream regex zip jar logging prefs spi http atomic locks registry server dgc activation cert spec interfaces acl'.split(
+    ' ',
+  ),
+);
+
+/**
+ * Code around a class name: `T(java.io.File)`, `@java.lang.System@`, `new java.io.File(`,
+ * `"@type":"java.net.URL"`, `java.lang.Class.forName(`, `java.io.File(`.
+ */
+function codeContext(s: string, start: number, end: number): boolean {
+  const before = s.slice(Math.max(0, start - 12), start);
+  if (/(?:\bt ?\( ?|@|\bnew {1,3}|["']@(?:type|class)["'] ?: ?["']|\bclass ?= ?["']?)$/.test(before))
+    return true;
+  const after = s.slice(end, end + 16);
+  return /^(?: ?\(|@|\.(?:class\b|forname|getruntime|getmethod|getdeclared|newinstance|exec\b|invoke))/.test(
+    after,
+  );
 }

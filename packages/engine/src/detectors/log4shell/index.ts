@@ -12,7 +12,7 @@ import { resolveLookups } from './lookup-resolver.js';
 const RULES: readonly RuleDef[] = [
   {
     id: 'log4shell.jndi',
-    version: 1,
+    version: 2, // v2: zero-padded numeric entities (&#000…123;) are read too
     severity: 'critical',
     confidence: 0.98,
     description: 'A Log4j JNDI lookup `${jndi:ldap://...}`, after resolving nested obfuscation',
@@ -41,9 +41,11 @@ const RULES: readonly RuleDef[] = [
 ];
 
 const JNDI_PROTOCOLS = /jndi:(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?):/;
-// HTML named braces without their semicolon survive the entity decoder (`$&lbracejndi:`).
-const LOOSE_BRACE = /&(?:lbrace|lcub|#123|#x7b);?/gi;
-const LOOSE_CLOSE = /&(?:rbrace|rcub|#125|#x7d);?/gi;
+// HTML named braces without their semicolon, and numeric ones padded with more zeros than the
+// entity decoder reads (`&#0000000000123;`), survive it (`$&lbracejndi:`).
+const LOOSE_BRACE = /&(?:lbrace|lcub|#0*123|#x0*7b);?/gi;
+const LOOSE_CLOSE = /&(?:rbrace|rcub|#0*125|#x0*7d);?/gi;
+const LOOSE_DOLLAR = /&(?:dollar|#0*36|#x0*24);?/gi;
 
 /** Creates the Log4Shell detector. */
 export const createLog4shellDetector: DetectorFactory = () => ({
@@ -56,8 +58,11 @@ export const createLog4shellDetector: DetectorFactory = () => ({
     let start = s.indexOf('${');
     if (start < 0) {
       if ((v.flags & Flag.dollar) === 0) return;
-      if (s.indexOf('&') >= 0) {
-        const t = s.replace(LOOSE_BRACE, '{').replace(LOOSE_CLOSE, '}');
+      const u = v.view('url');
+      if (s.indexOf('&') >= 0 || u.indexOf('&#') >= 0) {
+        // Read the braces (and dollar) from the URL-decoded text when the entity decoder mangled them.
+        const src = s.indexOf('&') >= 0 ? s : u;
+        const t = src.replace(LOOSE_BRACE, '{').replace(LOOSE_CLOSE, '}').replace(LOOSE_DOLLAR, '$');
         start = t.indexOf('${');
         if (start < 0) return;
         s = t;
