@@ -86,8 +86,14 @@ export function htmlEntityDecode(input: string): string {
       j++;
       let cp = 0;
       let digits = 0;
+      let zeros = 0;
       if ((input.charCodeAt(j) | 0x20) === 120 /* x */) {
         j++;
+        // Leading zeros are padding (`&#x000000003c;`): skip them before counting digits.
+        while (input.charCodeAt(j) === 48 && j < n) {
+          j++;
+          zeros++;
+        }
         for (; j < n && digits < 8; j++, digits++) {
           const c = input.charCodeAt(j);
           const v =
@@ -95,15 +101,18 @@ export function htmlEntityDecode(input: string): string {
           if (v < 0) break;
           cp = cp * 16 + v;
         }
-        // skip further leading-zero padding like &#x000000003c
       } else {
+        while (input.charCodeAt(j) === 48 && j < n) {
+          j++;
+          zeros++;
+        }
         for (; j < n && digits < 10; j++, digits++) {
           const c = input.charCodeAt(j);
           if (c < 48 || c > 57) break;
           cp = cp * 10 + (c - 48);
         }
       }
-      if (digits > 0) {
+      if (digits + zeros > 0) {
         if (input.charCodeAt(j) === 59) j++;
         repl =
           cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) ? String.fromCodePoint(cp) : '\ufffd';

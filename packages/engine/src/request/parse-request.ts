@@ -195,7 +195,8 @@ function sniff(body: string): ParsedRequest['bodyFormat'] {
 function formatOf(mt: string, body: string): ParsedRequest['bodyFormat'] {
   if (mt === '') return sniff(body);
   if (mt === 'application/x-www-form-urlencoded') return 'form';
-  if (mt === 'multipart/form-data') return 'multipart';
+  // Commons-FileUpload and others parse any multipart/* with a boundary as form data.
+  if (mt.startsWith('multipart/')) return 'multipart';
   if (mt === 'application/json' || mt.endsWith('+json') || mt === 'text/json') return 'json';
   if (mt === 'application/xml' || mt === 'text/xml' || mt.endsWith('+xml')) return 'xml';
   return 'text';
