@@ -47,17 +47,22 @@ const SETS = [
   ['payloads/payloadsallthethings.jsonl.gz', 'payloads'],
 ] as const;
 
-/** Every `stride`-th request of each corpus set, up to `perSet` each. */
-async function corpusMix(dir: string, perSet: number, stride: number): Promise<RequestRecord[]> {
-  const out: RequestRecord[] = [];
+/** Every `stride`-th request of each corpus set, up to `perSet` each, with the set's name. */
+async function corpusMix(
+  dir: string,
+  perSet: number,
+  stride: number,
+): Promise<{ set: string; request: RequestRecord }[]> {
+  const out: { set: string; request: RequestRecord }[] = [];
   for (const [file, kind] of SETS) {
     const path = join(dir, file);
     if (!existsSync(path)) continue;
+    const set = file.replace(/^.*\//, '').replace(/\.jsonl\.gz$/, '');
     let i = 0;
     let taken = 0;
     for await (const r of readRequests(path, kind, () => {})) {
       if (i++ % stride !== 0) continue;
-      out.push(r.request);
+      out.push({ set, request: r.request });
       if (++taken >= perSet) break;
     }
   }
@@ -209,7 +214,9 @@ function quantile(sorted: Float64Array, q: number): number {
 export async function runBench(engine: Engine, corpusDir: string | null): Promise<number> {
   const out = process.stdout;
   const fromCorpus = corpusDir !== null && existsSync(corpusDir);
-  const mix = fromCorpus ? await corpusMix(corpusDir, 4000, 3) : [...BUILTIN_MIX];
+  const mix = fromCorpus
+    ? await corpusMix(corpusDir, 4000, 3)
+    : BUILTIN_MIX.map((request) => ({ set: 'built-in', request }));
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   out.write(
     `Palisade bench — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpu}, ${os.cpus().length} cores\n`,
@@ -219,34 +226,40 @@ export async function runBench(engine: Engine, corpusDir: string | null): Promis
   );
   // Warm up the JIT, then time each request. One thread: wall time of a synchronous call ≈ its CPU time.
   const rounds = fromCorpus ? 3 : 2000;
-  for (let r = 0; r < 2; r++) for (const req of mix) engine.inspect(req);
+  for (let r = 0; r < 2; r++) for (const m of mix) engine.inspect(m.request);
   const times = new Float64Array(mix.length * rounds);
+  const perSet = new Map<string, number[]>();
   let k = 0;
   const cpu0 = process.cpuUsage();
   for (let r = 0; r < rounds; r++) {
-    for (const req of mix) {
+    for (const m of mix) {
       const t0 = process.hrtime.bigint();
-      engine.inspect(req);
-      times[k++] = Number(process.hrtime.bigint() - t0) / 1000;
+      engine.inspect(m.request);
+      const us = Number(process.hrtime.bigint() - t0) / 1000;
+      times[k++] = us;
+      let list = perSet.get(m.set);
+      if (!list) perSet.set(m.set, (list = []));
+      list.push(us);
     }
   }
   const cpuUsed = process.cpuUsage(cpu0);
-  times.sort();
   const meanCpu = (cpuUsed.user + cpuUsed.system) / k;
-  out.write(
-    `${formatTable([
-      ['per request', 'median', 'p90', 'p99', 'p99.9', 'max', 'mean CPU'],
-      [
-        `${k} inspections`,
-        `${quantile(times, 0.5).toFixed(1)} µs`,
-        `${quantile(times, 0.9).toFixed(1)} µs`,
-        `${quantile(times, 0.99).toFixed(1)} µs`,
-        `${quantile(times, 0.999).toFixed(1)} µs`,
-        `${times[times.length - 1]!.toFixed(1)} µs`,
-        `${meanCpu.toFixed(1)} µs`,
-      ],
-    ])}\n`,
-  );
+  const row = (name: string, t: Float64Array, mean: string) => [
+    name,
+    `${quantile(t, 0.5).toFixed(1)} µs`,
+    `${quantile(t, 0.9).toFixed(1)} µs`,
+    `${quantile(t, 0.99).toFixed(1)} µs`,
+    `${quantile(t, 0.999).toFixed(1)} µs`,
+    `${t[t.length - 1]!.toFixed(1)} µs`,
+    mean,
+  ];
+  const table = [['per request', 'median', 'p90', 'p99', 'p99.9', 'max', 'mean CPU']];
+  table.push(row(`all (${k} inspections)`, times.sort(), `${meanCpu.toFixed(1)} µs`));
+  for (const [set, list] of perSet) {
+    const t = Float64Array.from(list).sort();
+    table.push(row(`  ${set}`, t, ''));
+  }
+  out.write(`${formatTable(table)}\n`);
   out.write(`throughput: ${Math.round(1e6 / meanCpu).toLocaleString('en')} requests/s on one core\n\n`);
   const rows = [['worst case', 'median', 'max', 'action', 'findings']];
   for (const w of worstCases()) {
