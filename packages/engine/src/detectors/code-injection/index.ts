@@ -1,6 +1,7 @@
 import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
 import { snippet } from '../detector.js';
 import { ARGS, Flag, Kind, type Value } from '../../value.js';
+import { phpCallableGroup, phpConcatName, phpVariableCall, riskyPhpName } from './php-callable.js';
 
 /**
  * Server-side code injection outside templates (CRS 933 PHP, 934 Node/Python/Ruby/Perl, and the Java
@@ -11,6 +12,12 @@ const RULES: readonly RuleDef[] = [
   r('php_tag', 'critical', 0.9, 'PHP open tag (<?php, <?=, <? code)'),
   r('php_bbtag', 'high', 0.6, 'PHP code block tag ([php], {php})'),
   r('php_function', 'critical', 0.9, 'call of a dangerous PHP function (system, eval, base64_decode, ...)'),
+  r(
+    'php_function_name',
+    'critical',
+    0.75,
+    'high-risk PHP function name that is no everyday word (base64_decode, gzinflate, shell_exec, ...)',
+  ),
   r(
     'php_function_weak',
     'medium',
@@ -210,8 +217,10 @@ const PHP_SUPERGLOBAL =
   /\$(?:_(?:get|post|request|cookie|server|files|env|session)|globals|http_(?:get|post|cookie|server)_vars)\b\s*(\[|=|\)|;|\.)?/i;
 const PHP_WRAPPER =
   /\b(?:php:\/\/(?:input|filter|stdin|stdout|stderr|memory|temp|fd|output)|phar:\/\/|expect:\/\/|zlib:\/\/|glob:\/\/|ogg:\/\/|rar:\/\/|ssh2\.(?:shell|exec):\/\/)/i;
+// php.ini directives (CRS 933120): the namespaced families and the underscore names that change what
+// PHP loads, runs or reveals, followed by an assignment.
 const PHP_INI =
-  /\b(?:allow_url_include|allow_url_fopen|auto_prepend_file|auto_append_file|disable_functions|open_basedir|safe_mode|extension_dir|sendmail_path|error_log|include_path|opcache\.[a-z_]+|mbstring\.[a-z_]+|unserialize_max_depth|memory_limit)\s*=/i;
+  /\b(?:allow_url_include|allow_url_fopen|auto_prepend_file|auto_append_file|disable_functions|disable_classes|open_basedir|safe_mode\w*|extension_dir|sendmail_path|error_log|include_path|opcache\.[a-z_]+|mbstring\.[a-z_]+|unserialize_max_depth|memory_limit|(?:session|assert|cgi|phar|zlib|pcre|user_ini|fastcgi)\.[a-z_0-9]+|register_globals|register_argc_argv|magic_quotes_[a-z]+|short_open_tag|asp_tags|expose_php|enable_dl|display_(?:startup_)?errors|error_reporting|log_errors|html_errors|track_errors|file_uploads|upload_tmp_dir|unserialize_callback_func|output_handler|doc_root|user_dir|max_execution_time|post_max_size|upload_max_filesize|always_populate_raw_post_data|allow_call_time_pass_reference|mail\.(?:add_x_header|force_extra_parameters|log))\s*=/i;
 
 // One regex per shape: a single alternation of them backtracks across shapes.
 const NODE: readonly RegExp[] = [
@@ -228,6 +237,12 @@ const NODE: readonly RegExp[] = [
   /\b(?:execsync|spawnsync|execfilesync)\s*\(/i,
   /\brequire\s*\[/i,
   /\b(?:process|require)\s*\[\s*req\./i,
+  // CRS 934100: JavaScript code no value carries by accident — a Function constructor, an anonymous
+  // function body, a module export, serialised functions (node-serialize, funcster)
+  /\bnew\s+function\s*\(/i,
+  /\bfunction\s*\(\s*\)\s*\{/i,
+  /\bmodule\s*\.\s*exports\s*=/i,
+  /_\$\$nd_func\$\$_|__js_function/i,
 ];
 // One regex per shape: a single alternation of them backtracks across shapes.
 // `while(true)`, `while(!0)`: matched on the value with whitespace removed.
@@ -236,9 +251,6 @@ const WHILE_LOOP =
 const NODE_WEAK: readonly RegExp[] = [
   /\bprocess\s*\.\s*env\s*(?:[.[);]|$)/i,
   /\bprocess\s*\[\s*['"]env/i,
-  /\bnew\s+function\s*\(/i,
-  /\bfunction\s*\(\s*\)\s*\{/i,
-  /\bmodule\s*\.\s*exports\s*=/i,
   /\bconsole\s*(?:\.\s*[a-z]+|\[\s*['"][a-z]+['"]\s*\])\s*(?:\.\s*(?:call|apply)\s*)?\(/i,
 ];
 const PYTHON: readonly RegExp[] = [
@@ -310,6 +322,20 @@ export const createCodeInjectionDetector: DetectorFactory = () => {
       // argument and cookie names with dots or `$` are not separate values
       scanPhpGlobals(v, v.name, 'raw', report);
     }
+    if ((v.kind & Kind.header) === 0 && v.raw.length >= 8) {
+      // CRS 933150: high-risk names alone, in values, paths and cookies (not other headers)
+      const lw = v.view('lower');
+      const m = riskyPhpName(lw, (v.kind & (Kind.path | Kind.pathSegment)) !== 0);
+      if (m)
+        report.value('code_injection.php_function_name', v, 'lower', snippet(lw, m.index, m[0].length, 120));
+      // funcster's serialised-function marker is a plain word: it must be seen before the plain-value exit
+      const js = lw.indexOf('__js_function');
+      if (js >= 0) report.value('code_injection.node', v, 'lower', snippet(lw, js, 13, 120));
+    }
+    if ((v.kind & Kind.arg) !== 0 && v.name.length >= 8 && v.name !== v.raw) {
+      const m = riskyPhpName(v.name.toLowerCase(), false);
+      if (m) report.value('code_injection.php_function_name', v, 'raw', v.name.slice(0, 60));
+    }
     if (v.isPlain && v.raw.indexOf('=') < 0 && v.raw.indexOf('.') < 0) return;
     const f = v.flags;
     if ((f & CODE_FLAGS) === 0) return;
@@ -371,7 +397,21 @@ export const createCodeInjectionDetector: DetectorFactory = () => {
       const rb = firstMatch(RUBY, lower);
       if (rb) report.value('code_injection.ruby', v, 'lower', snippet(lower, rb.index, rb[0].length, 120));
     }
-    if (f & Flag.paren) phpCalls(v, lower, isHeader, report);
+    if (f & Flag.paren) {
+      phpCalls(v, lower, isHeader, report);
+      const g = phpCallableGroup(lower, PHP_STRONG_SET, PHP_WORDS);
+      if (g)
+        report.value(
+          g.kind === 'variable' ? 'code_injection.php_variable_call' : 'code_injection.php_function',
+          v,
+          'lower',
+          snippet(lower, g.at, 60, 120),
+        );
+      else if (f & Flag.quote) {
+        const c = phpConcatName(lower, PHP_STRONG_SET);
+        if (c >= 0) report.value('code_injection.php_function', v, 'lower', snippet(lower, c, 60, 120));
+      }
+    }
   }
 
   function scanPhpGlobals(v: Value, s: string, view: 'raw' | 'norm', report: Reporter): void {
@@ -394,7 +434,7 @@ export const createCodeInjectionDetector: DetectorFactory = () => {
     while (p >= 0 && guard++ < 64) {
       const call = calleeBefore(lower, p);
       if (call) {
-        const { name, at, spaced } = call;
+        const { name, at, spaced, commented } = call;
         const prev = at > 0 ? lower.charCodeAt(at - 1) : 0;
         const after = lower.slice(p + 1, p + 61);
         let strong = PHP_STRONG_SET.has(name);
@@ -414,7 +454,8 @@ export const createCodeInjectionDetector: DetectorFactory = () => {
         }
         if (strong) {
           const ok =
-            !(PHP_WORDS.has(name) && !codeArgs(after, spaced, prev)) &&
+            // a comment between name and `(` (`exec //c\n (x)`) is code, never prose
+            !(PHP_WORDS.has(name) && !commented && !codeArgs(after, spaced, prev)) &&
             !(!PHP_WORDS.has(name) && spaced && !/^\s*\S/.test(after)) &&
             !(isHeader && PHP_WORDS.has(name) && !/['"$]/.test(after.slice(0, 3)));
           if (ok) {
@@ -430,6 +471,7 @@ export const createCodeInjectionDetector: DetectorFactory = () => {
       report.value('code_injection.php_function_weak', v, 'lower', snippet(lower, weakAt, 40, 120));
   }
 
+  // browsers repeat the same accept and user-agent headers on every request: remembered once clean
   return { class: 'code_injection', rules: RULES, kinds, inspectValue };
 };
 
@@ -456,9 +498,13 @@ function codeArgs(after: string, spaced: boolean, prev: number): boolean {
  * The identifier called by the `(` at `p`, skipping whitespace and up to four comments between them
  * (`exec /* x * / (`, `exec #c\n (`); null when there is none or it does not start at a word boundary.
  */
-function calleeBefore(s: string, p: number): { name: string; at: number; spaced: boolean } | null {
+function calleeBefore(
+  s: string,
+  p: number,
+): { name: string; at: number; spaced: boolean; commented: boolean } | null {
   let j = p - 1;
   let spaced = false;
+  let commented = false;
   for (let round = 0; round < 5; round++) {
     while (j >= 0 && isSpace(s.charCodeAt(j))) {
       j--;
@@ -470,6 +516,7 @@ function calleeBefore(s: string, p: number): { name: string; at: number; spaced:
       if (open < 0 || j - open > 100) return null;
       j = open - 1;
       spaced = true;
+      commented = true;
       continue;
     }
     if (s.charCodeAt(j + 1) === 10 || s.charCodeAt(j + 1) === 13) {
@@ -480,6 +527,7 @@ function calleeBefore(s: string, p: number): { name: string; at: number; spaced:
       if (c > 0) {
         j = lineStart + c - 1;
         spaced = true;
+        commented = true;
         continue;
       }
     }
@@ -489,50 +537,11 @@ function calleeBefore(s: string, p: number): { name: string; at: number; spaced:
   while (j >= 0 && isWordChar(s.charCodeAt(j)) && end - j <= 41) j--;
   const name = s.slice(j + 1, end);
   if (name === '' || /^[0-9]/.test(name)) return null;
-  return { name, at: j + 1, spaced };
+  return { name, at: j + 1, spaced, commented };
 }
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
-}
-
-/**
- * `$a(1)`, `$$b(2)`, `@$__[o](4)`, `${'a'}(11)`, `$GLOBALS['x'](14)`: a PHP variable used as a
- * function. `$5 (five)` is a price. Index of the `$`, or -1.
- */
-function phpVariableCall(s: string): number {
-  let i = s.indexOf('$');
-  let guard = 0;
-  while (i >= 0 && guard++ < 32) {
-    const prev = i > 0 ? s.charCodeAt(i - 1) : 0;
-    if (prev !== 36 && prev !== 92 && !isWordChar(prev)) {
-      let k = i + 1;
-      while (s.charCodeAt(k) === 36) k++;
-      let ok = false;
-      if (s.charCodeAt(k) === 123 /* { */) {
-        const close = s.indexOf('}', k);
-        if (close > k + 1 && close - k <= 60) {
-          k = close + 1;
-          ok = true;
-        }
-      } else {
-        const c = s.charCodeAt(k);
-        if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95) {
-          const st = k;
-          while (isWordChar(s.charCodeAt(k)) && k - st <= 40) k++;
-          ok = true;
-        }
-      }
-      for (let b = 0; ok && b < 3 && s.charCodeAt(k) === 91; b++) {
-        const close = s.indexOf(']', k);
-        if (close < 0 || close - k > 40) ok = false;
-        else k = close + 1;
-      }
-      if (ok && s.charCodeAt(k) === 40) return prev === 64 ? i - 1 : i;
-    }
-    i = s.indexOf('$', i + 1);
-  }
-  return -1;
 }
 
 function firstMatch(list: readonly RegExp[], s: string): RegExpExecArray | null {

@@ -269,8 +269,10 @@ function validStatement(T: Token[], i: number): boolean {
     case 'shutdown':
       return a === EMPTY || a.t === Tk.comment || a.t === Tk.semi || a.v === 'with';
     case 'call':
+      // `call proc(...)` only after a `;`: as a whole value it is prose (`Call me (555) 123-4567`).
+      return a.t === Tk.func && i > 0 && T[i - 1]!.t === Tk.semi;
     case 'do':
-      return a.t === Tk.func || (t.v === 'do' && a.t === Tk.open);
+      return a.t === Tk.func || a.t === Tk.open;
     case 'set':
       return a.t === Tk.variable && (b.t === Tk.compare || b.v === ':=' || b === EMPTY);
     case 'copy':

@@ -1,5 +1,5 @@
 import type { DetectorFactory, RuleDef } from '../detector.js';
-import { ARGS, Kind, type Value } from '../../value.js';
+import { ARGS, Flag, Kind, type Value } from '../../value.js';
 import { analyzeSql, STRICT_RULES, type SqlRule } from './analyze.js';
 
 const rule = (name: SqlRule, confidence: number, description: string): RuleDef => ({
@@ -40,6 +40,21 @@ const MAX_LEN = 4096;
 /** Catalogue names that are a probe even alone (anchored, no quantifiers: linear). */
 const CATALOGUE =
   /^(?:from )?(?:information_schema|pg_catalog|mysql\.db|mysql\.user|sqlite_master|msysaccessobjects|sysobjects)/;
+/** Characters SQL syntax is made of beyond words and spaces. */
+const SQL_PUNCTUATION =
+  Flag.quote |
+  Flag.semi |
+  Flag.paren |
+  Flag.hash |
+  Flag.star |
+  Flag.eq |
+  Flag.angle |
+  Flag.pipeAmp |
+  Flag.at |
+  Flag.comma |
+  Flag.nul |
+  Flag.brace |
+  Flag.bracket;
 /** Words without which a plain value (letters, digits, space, `=,.:@+-`) cannot be an injection. */
 const PLAIN_TRIGGERS = [
   'or',
@@ -54,6 +69,8 @@ const PLAIN_TRIGGERS = [
   'drop',
   'exec',
   'procedure',
+  'shutdown',
+  'declare',
 ];
 
 /**
@@ -82,11 +99,13 @@ export const createSqliDetector: DetectorFactory = () => ({
         report.value(`sqli.${h.rule}`, v, view, s.slice(start, start + 120), h.confidence);
       }
     };
-    if (v.isPlain) {
+    // Without SQL punctuation a value can only be SQL through its words: test for them first.
+    if (v.isPlain || (v.flags & SQL_PUNCTUATION) === 0) {
       const lower = v.view('lower');
       // `1--`, `@@version--`: a value closed by a comment needs no space.
       // A catalogue name alone (`information_schema`, `pg_catalog`) is a probe too.
-      if (lower.indexOf(' ') < 0 && lower.indexOf('--') <= 0 && !CATALOGUE.test(lower)) return;
+      const spaced = v.isPlain ? lower.indexOf(' ') >= 0 : (v.flags & Flag.space) !== 0;
+      if (!spaced && lower.indexOf('--') <= 0 && !CATALOGUE.test(lower)) return;
       let any = lower.indexOf('--') > 0 || CATALOGUE.test(lower);
       for (const w of PLAIN_TRIGGERS) if (lower.indexOf(w) >= 0) any = true;
       if (!any) return;

@@ -201,6 +201,8 @@ const COVER_EXT = new Set([
   'apng',
   'avif',
 ]);
+/** Upload header names with `-`, `_` and `.` removed. */
+const UPLOAD_HEADERS = new Set(['xfilename', 'xfile', 'xuploadfilename']);
 const CONFIG_NAMES = new Set(['.htaccess', '.user.ini', 'web.config', 'php.ini', '.htpasswd']);
 
 /** Calls that run commands or evaluate input, and superglobal reads (matched on whitespace-free text). */
@@ -287,13 +289,16 @@ export const createUploadDetector: DetectorFactory = () => ({
   rules: RULES,
   kinds: 0,
   inspectRequest(req: ParsedRequest, report: Reporter): void {
-    for (const h of ['x-filename', 'x_filename', 'x-file-name', 'x-file', 'x-upload-filename']) {
-      const fn = req.header(h);
-      if (fn !== '') {
-        const r = judgeName(fn);
-        if (r !== null && r.rule !== 'upload.cover_only')
-          report.request('upload.header_filename', `header:${h}`, snippet(fn, 0, 0, 120));
-      }
+    // AJAX uploaders name the file in a header: `X-File-Name`, `X-Filename`, `X_Filename`, and
+    // `X.Filename` (CRS 933110) are one name once the separators are dropped.
+    for (const [h, vals] of req.headers) {
+      if (h.length < 6 || h.length > 20 || (h[0] !== 'x' && h[0] !== 'X')) continue;
+      if (!UPLOAD_HEADERS.has(h.toLowerCase().replace(/[-_.]/g, ''))) continue;
+      const fn = vals.join(',');
+      if (fn === '') continue;
+      const r = judgeName(fn);
+      if (r !== null && r.rule !== 'upload.cover_only')
+        report.request('upload.header_filename', `header:${h}`, snippet(fn, 0, 0, 120));
     }
     if ((req.method === 'PUT' || req.method === 'MOVE' || req.method === 'COPY') && req.path !== '') {
       const dest = req.method === 'PUT' ? req.path : req.header('destination');
@@ -350,11 +355,21 @@ function judgeName(raw: string): NameVerdict | null {
   const trimmed = name.slice(0, end);
   if (trimmed !== name) evasion = true;
   name = trimmed;
+  // `photo. php`, `shell .php`: blanks around a dot vanish when the name is rebuilt or trimmed
+  // (CRS compares with whitespace removed).
+  if (name.indexOf(' ') >= 0 || name.indexOf('\t') >= 0) {
+    const tight = dropBlanksAroundDots(name);
+    if (tight !== name) {
+      name = tight;
+      evasion = true;
+    }
+  }
   if (CONFIG_NAMES.has(name)) return { rule: 'upload.server_config', ext: name };
   const parts = name.split('.');
   if (parts.length < 2) return null;
   const last = parts[parts.length - 1]!;
-  if (EXEC_EXT.has(last) && (last !== 'inc' || parts.length > 2))
+  // `php907`: PHP handlers match `php` plus any digits (CRS 933110 `php\d*`)
+  if ((EXEC_EXT.has(last) || /^php\d+$/.test(last)) && (last !== 'inc' || parts.length > 2))
     return { rule: evasion ? 'upload.ext_evasion' : 'upload.script_ext', ext: last };
   // `shell.php.jpg`: Apache's mod_mime runs any name containing a handler extension (only the
   // handler ones: `notes.py.txt` is a text file).
@@ -367,6 +382,23 @@ function judgeName(raw: string): NameVerdict | null {
     : COVER_EXT.has(last)
       ? { rule: 'upload.cover_only', ext: last }
       : null;
+}
+
+/** `photo. php` -> `photo.php`: blank runs touching a dot are removed (a hand scan: a regex over blank runs is quadratic). */
+function dropBlanksAroundDots(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== ' ' && c !== '\t') {
+      out += c;
+      continue;
+    }
+    let j = i;
+    while (j < s.length && (s[j] === ' ' || s[j] === '\t')) j++;
+    if (!((i > 0 && s[i - 1] === '.') || s[j] === '.')) out += s.slice(i, j);
+    i = j - 1;
+  }
+  return out;
 }
 
 function judgePart(

@@ -33,11 +33,37 @@ interface Attr {
 }
 
 /**
+ * The last attribute-name run scanned in one string: `[lo, hi)` holds no name delimiter. Every `<`
+ * restarts the tag scan, so in `<x'<x'<x'…` each tag's attribute name runs over all the later ones;
+ * remembering the run makes reading those names linear in the input instead of quadratic.
+ */
+interface NameRun {
+  lo: number;
+  hi: number;
+}
+
+/** Index of the first attribute-name delimiter (space, `/`, `>`, `=`) in `s` from `p`, at most `n`. */
+function nameEnd(s: string, p: number, n: number, run: NameRun | undefined): number {
+  let k = p;
+  if (run !== undefined) {
+    if (p >= run.lo && p <= run.hi) k = run.hi;
+    else run.lo = p;
+  }
+  while (k < n) {
+    const c = s.charCodeAt(k);
+    if (isSpace(c) || c === 47 || c === 62 || c === 61) break;
+    k++;
+  }
+  if (run !== undefined) run.hi = k;
+  return Math.min(k, n);
+}
+
+/**
  * Reads one attribute at `k` the way the HTML tokenizer does: separators are whitespace and `/`,
  * the name runs to `=`, `>`, `/` or a space, the value is quoted (`"`, `'`, IE's backtick) or runs
  * to a space or `>`. Returns false at `>` or the end of input.
  */
-export function readAttr(s: string, k: number, limit: number, a: Attr): boolean {
+export function readAttr(s: string, k: number, limit: number, a: Attr, run?: NameRun): boolean {
   const n = Math.min(s.length, limit);
   while (k < n) {
     const c = s.charCodeAt(k);
@@ -49,12 +75,8 @@ export function readAttr(s: string, k: number, limit: number, a: Attr): boolean 
     return false;
   }
   const start = k;
-  k++; // a name may begin with `=`
-  while (k < n) {
-    const c = s.charCodeAt(k);
-    if (isSpace(c) || c === 47 || c === 62 || c === 61) break;
-    k++;
-  }
+  // a name may begin with `=`
+  k = nameEnd(s, k + 1, n, run);
   a.name = s.slice(start, k);
   a.at = start;
   let j = k;
@@ -381,6 +403,8 @@ function schemeInTag(s: string, i: number, end: number): boolean {
 export function scanTags(s: string, orig: string | undefined, strongOnly: boolean): Hit | undefined {
   let weak: Hit | undefined;
   const a = scratch;
+  let nextColon = s.indexOf(':');
+  const run: NameRun = { lo: -1, hi: -1 };
   let i = s.indexOf('<');
   for (let guard = 0; i >= 0 && guard < 512; guard++, i = s.indexOf('<', i + 1)) {
     let j = i + 1;
@@ -435,7 +459,7 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
     let xmlAttrs = 0;
     let activeNs = false;
     let k = j;
-    for (; attrs < MAX_ATTRS && readAttr(s, k, limit, a); attrs++) {
+    for (; attrs < MAX_ATTRS && readAttr(s, k, limit, a, run); attrs++) {
       k = a.end;
       if (isEventAttr(a.name)) {
         if (a.hasValue) return hit('xss.event_handler', i, a.end - i);
@@ -454,7 +478,11 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
       }
       // libinjection's and CRS's view: namespace attributes re-parse the markup as SVG/XHTML/XSLT,
       // and a source attribute fetches on render whatever the element.
-      if (!risky && (a.name.startsWith('xlink') || (SOURCE_ATTRS.has(a.name) && a.value.trim() !== '')))
+      if (
+        !risky &&
+        (a.name.startsWith('xlink') ||
+          (a.name.length <= 10 && SOURCE_ATTRS.has(a.name) && a.value.trim() !== ''))
+      )
         risky = 'xss.risky_markup';
       if (a.name.startsWith('xmlns') || a.name.startsWith('xsi:')) {
         xmlAttrs++;
@@ -478,7 +506,10 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
       return hit('xss.active_tag', i, end - i + 1);
     }
     if (LOADING_TAGS.has(local) && attrs > 0) return hit('xss.active_tag', i, end - i + 1);
-    if (attrs > 0 && schemeInTag(s, j, end)) return hit('xss.script_url', i, end - i + 1);
+    // every script scheme ends with `:` (the next colon is remembered: tags only move forward)
+    if (nextColon >= 0 && nextColon < j) nextColon = s.indexOf(':', j);
+    if (attrs > 0 && nextColon >= 0 && nextColon < end && schemeInTag(s, j, end))
+      return hit('xss.script_url', i, end - i + 1);
     if (local.startsWith('import') && s.slice(nameStart, end).indexOf('implementation') >= 0)
       return hit('xss.legacy_vector', i, end - i + 1);
     if (risky) return hit(risky, i, end - i + 1);
