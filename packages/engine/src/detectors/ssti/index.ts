@@ -96,11 +96,88 @@ const STATEMENT =
 const METHOD =
   /[\w'"\])] ?\. ?[a-z_]\w{0,40} ?\(|\| ?(?:attr|filter|map|join|select|reject|e|format|safe|first|last|reverse)\b|\b\w{1,40} ?\( ?['"[]/;
 
+/**
+ * `s.indexOf(close, from)` remembering the last answer per delimiter: the scan asks from ever later
+ * positions, so without it a value of unclosed `{{` costs a full search per opening (quadratic).
+ */
+class CloseFinder {
+  private from = -1;
+  private at = -1;
+  constructor(
+    private readonly s: string,
+    private readonly close: string,
+  ) {}
+  find(from: number): number {
+    const s = this.s;
+    const f0 = this.from;
+    if (f0 >= 0) {
+      const p0 = this.at;
+      if (from >= f0) {
+        if (p0 < 0 || p0 >= from) return p0;
+      } else {
+        // a step back (the scan asks from i and from i + 2): only [from, f0) is new ground
+        for (let k = from; k < f0; k++) if (s.startsWith(this.close, k)) return k;
+        return p0;
+      }
+    }
+    const p = s.indexOf(this.close, from);
+    this.from = from;
+    this.at = p;
+    return p;
+  }
+}
+
 /** Content of a `{{ ... }}`-style expression at `open` (index of the opening delimiter), bounded. */
-function enclosed(s: string, from: number, close: string, max = 600): string | null {
-  const end = s.indexOf(close, from);
+function enclosed(s: string, from: number, max: number, cf: CloseFinder): string | null {
+  const end = cf.find(from);
   if (end < 0) return s.length - from <= max ? s.slice(from) : s.slice(from, from + max);
   return end - from <= max ? s.slice(from, end) : s.slice(from, from + max);
+}
+
+/**
+ * Every rule of `judgeExpression` needs a word character (or a non-ASCII one that lower-cases to
+ * one) in the body: finds the first such character from a position, remembering the last answer.
+ */
+class WordFinder {
+  private from = -1;
+  private at = -1;
+  private readonly re = /[\w\u0080-\uffff]/g;
+  constructor(private readonly s: string) {}
+  /** True when `s[from, to)` holds a word character. */
+  any(from: number, to: number): boolean {
+    if (this.from < 0 || from < this.from || (this.at >= 0 && this.at < from)) {
+      this.re.lastIndex = from;
+      const m = this.re.exec(this.s);
+      this.from = from;
+      this.at = m ? m.index : -1;
+    }
+    return this.at >= 0 && this.at < to;
+  }
+}
+
+/** Memo of `judgeExpression` within one value: repeated openings see the same bodies again. */
+class JudgeMemo {
+  private readonly memo = new Map<string, string>();
+  constructor(readonly wf: WordFinder) {}
+  /** `judgeExpression(body, kind)` for a body lying within `s[from, to)`. */
+  judge(
+    raw: string,
+    kind: 'mustache' | 'dollar' | 'hash' | 'erb' | 'other',
+    from: number,
+    to: number,
+    stripBraces: boolean,
+  ): string {
+    if (!this.wf.any(from, to)) return '';
+    const body = stripBraces ? raw.replace(/^\{+/, '') : raw;
+    const key = kind[0] + body;
+    let r = this.memo.get(key);
+    if (r === undefined) {
+      r = judgeExpression(body, kind);
+      if (this.memo.size > 256) this.memo.clear();
+      this.memo.set(key, r);
+    }
+    return r;
+  }
 }
 
 /** Judges one expression body; returns a rule id or ''. */
@@ -144,6 +221,9 @@ function judgeExpression(body: string, kind: 'mustache' | 'dollar' | 'hash' | 'e
   return '';
 }
 
+/** First letters of the Velocity directives below: most `#` (fragments, `&#` entities) skip the regex. */
+const HASH_DIRECTIVE_FIRST = 'sfeipdm';
+
 const SCAN_FLAGS = Flag.brace | Flag.angle | Flag.hash | Flag.at | Flag.paren | Flag.dollar | Flag.bracket;
 
 /** Creates the SSTI / expression-injection detector. */
@@ -171,41 +251,57 @@ export const createSstiDetector: DetectorFactory = () => ({
     if ((f & SCAN_FLAGS) === 0) return;
     if (inHeader && (f & Flag.brace) === 0) return;
     const ev = (i: number, len = 0) => snippet(s, i, len, 120);
+    const cfMustache = new CloseFinder(s, '}}');
+    const cfStatement = new CloseFinder(s, '%}');
+    const cfBrace = new CloseFinder(s, '}');
+    const cfErb = new CloseFinder(s, '%>');
+    const cfParen = new CloseFinder(s, ')');
+    const jm = new JudgeMemo(new WordFinder(s));
+    const hasConstructor = low.indexOf('constructor') >= 0;
     for (let i = 0; i < s.length - 1; i++) {
       const c = s[i]!;
       const c1 = s[i + 1]!;
       let rule = '';
       let bodyLen = 0;
       if (c === '{' && c1 === '{') {
-        const body = enclosed(s, i + 2, '}}');
+        const body = enclosed(s, i + 2, 600, cfMustache);
         if (body !== null) {
-          rule = judgeExpression(body.replace(/^\{+/, ''), 'mustache');
+          rule = jm.judge(body, 'mustache', i + 2, i + 2 + body.length, true);
           // Handlebars prototype escape
-          if (!rule && /^#with\b|^#each\b/.test(body.trim()) && low.indexOf('constructor') >= 0)
+          if (!rule && hasConstructor && /^#with\b|^#each\b/.test(body.trim()))
             rule = 'ssti.template-internals';
           bodyLen = body.length;
         }
       } else if (c === '{' && c1 === '%') {
-        const body = enclosed(s, i + 2, '%}');
+        const body = enclosed(s, i + 2, 600, cfStatement);
         if (body !== null) {
-          rule = judgeExpression(body, 'other');
-          if (!rule && STATEMENT.test(body.trim().toLowerCase()) && s.indexOf('%}', i + 2) > 0)
+          rule = jm.judge(body, 'other', i + 2, i + 2 + body.length, false);
+          if (
+            !rule &&
+            jm.wf.any(i + 2, i + 2 + body.length) &&
+            STATEMENT.test(body.trim().toLowerCase()) &&
+            cfStatement.find(i + 2) > 0
+          )
             rule = 'ssti.template-statement';
           bodyLen = body.length;
         }
       } else if ((c === '$' || c === '#' || c === '*' || c === '~' || c === '@' || c === '%') && c1 === '{') {
-        const body = enclosed(s, i + 2, '}');
+        const body = enclosed(s, i + 2, 600, cfBrace);
         if (body !== null) {
-          rule = judgeExpression(
-            body.replace(/^\{+/, ''),
+          rule = jm.judge(
+            body,
             c === '$' ? 'dollar' : c === '#' ? 'hash' : 'other',
+            i + 2,
+            i + 2 + body.length,
+            true,
           );
           bodyLen = body.length;
         }
       } else if (c === '<' && c1 === '%') {
-        const body = enclosed(s, i + 2 + (s[i + 2] === '=' || s[i + 2] === '-' ? 1 : 0), '%>');
-        if (body !== null && s.indexOf('%>', i) > 0) {
-          rule = judgeExpression(body, 'erb');
+        const from = i + 2 + (s[i + 2] === '=' || s[i + 2] === '-' ? 1 : 0);
+        const body = enclosed(s, from, 600, cfErb);
+        if (body !== null && cfErb.find(i) > 0) {
+          rule = jm.judge(body, 'erb', from, from + body.length, false);
           if (!rule && /\b(?:system|exec|spawn|popen|eval|open)\s*[('"`]|`|%x\{|\bfile\.|\bio\./i.test(body))
             rule = 'ssti.template-statement';
           if (!rule && STATEMENT.test(body.trim().toLowerCase())) rule = 'ssti.template-statement';
@@ -221,6 +317,7 @@ export const createSstiDetector: DetectorFactory = () => ({
         rule = 'ssti.template-statement';
       } else if (
         c === '#' &&
+        HASH_DIRECTIVE_FIRST.indexOf(low[i + 1] ?? ' ') >= 0 &&
         /^(?:set|foreach|evaluate|include|parse|define|macro)\s*\(/.test(low.slice(i + 1, i + 12)) &&
         (i === 0 || !/\w/.test(s[i - 1]!))
       ) {
@@ -240,7 +337,7 @@ export const createSstiDetector: DetectorFactory = () => ({
             ? 'ssti.template-statement'
             : 'ssti.template-internals';
       } else if (c === '@' && c1 === '(' && (i === 0 || !/\w/.test(s[i - 1]!))) {
-        const body = enclosed(s, i + 2, ')', 200);
+        const body = enclosed(s, i + 2, 200, cfParen);
         if (body !== null && (ARITH.test(body) || JAVA_EL.test(body.toLowerCase())))
           rule = 'ssti.expression-probe';
       } else if (c === '_' && c1 === '_' && s[i + 2] === '$' && s[i + 3] === '{') {

@@ -430,13 +430,15 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
       continue;
     }
     const nameStart = j;
+    // the last `:` is tracked while scanning (String#lastIndexOf is a slow runtime call per tag)
+    let colon = -1;
     while (j < s.length) {
       const c = s.charCodeAt(j);
-      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 58 || c === 45 || c === 95) j++;
+      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95) j++;
+      else if (c === 58) colon = j++ - nameStart;
       else break;
     }
     const name = s.slice(nameStart, j);
-    const colon = name.lastIndexOf(':');
     const local = colon >= 0 ? name.slice(colon + 1) : name;
     if (name === 'xml:namespace') return hit('xss.legacy_vector', i, j - i);
     const ended = nameEnds(s, j);
