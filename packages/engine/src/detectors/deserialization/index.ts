@@ -3,6 +3,7 @@ import { snippet } from '../detector.js';
 import type { ParsedRequest } from '../../request/parse-request.js';
 import { ARGS, Kind, type Value } from '../../value.js';
 import { base64Bytes } from '../../decode/index.js';
+import { LiteralSet } from './literal-set.js';
 
 /**
  * Serialized-object markers (CRS 944 and the PHP part of 933170): Java streams and gadget classes,
@@ -177,6 +178,41 @@ const B64_KEYWORDS = b64Variants([
   'InvokerTransformer',
 ]);
 
+/** Every literal one of `plainChecks`' markers needs: values holding none skip them all. */
+const PLAIN_MARKERS = new LiteralSet([
+  'rO0AB',
+  'KztAAU',
+  'Cs7QAF',
+  ...caseVariants('aced0005'),
+  'AAEAAAD/////',
+  ...'gASV gAWV gAJj gANj gAJ9 gAN9 Y29zCn Y3Bvc2l4Cn Y19fYnVpbHRpbl9fCn Y2J1aWx0aW5zCn Y3N1YnByb2Nlc3MK'.split(
+    ' ',
+  ),
+  'BAh',
+  ...B64_KEYWORDS,
+]);
+/** Every literal one of `javaNames`' tests needs (gadgets, `JAVA_CLASS` roots, command class words). */
+const JAVA_MARKERS = new LiteralSet([
+  ...JAVA_GADGETS,
+  'java.',
+  'javax.',
+  'sun.',
+  'jdk.',
+  'org.apache.commons',
+  'runtime',
+  'processbuilder',
+]);
+
+/** All upper/lower-case spellings of an ASCII word. */
+function caseVariants(w: string): string[] {
+  let out = [''];
+  for (const c of w) {
+    const u = c.toUpperCase();
+    out = u === c ? out.map((p) => p + c) : out.flatMap((p) => [p + c, p + u]);
+  }
+  return out;
+}
+
 const RUBY_GADGETS =
   /Gem::(?:Requirement|StubSpecification|Installer|Source|Package|RequestSet)|Net::(?:WriteAdapter|BufferedIO)|DeprecatedInstanceVariableProxy|ActiveSupport::|ActionDispatch::|Rack::Response|ERB\b/;
 
@@ -264,27 +300,39 @@ export const createDeserializationDetector: DetectorFactory = () => {
   }
 
   function plainChecks(v: Value, raw: string, report: Reporter, names = true): void {
+    if (PLAIN_MARKERS.any(raw)) {
+      if (markerChecks(v, raw, report)) return;
+    }
+    if (names && v.isPlain && raw.indexOf('.') >= 0) {
+      const lower = v.view('lower');
+      dotnet(v, lower, report);
+      if (!wholeClass(v, raw, report)) javaNames(v, lower, report);
+    }
+  }
+
+  /** Stream magics and base64 gadget words; true when one was reported. */
+  function markerChecks(v: Value, raw: string, report: Reporter): boolean {
     let i = raw.indexOf('rO0AB');
     if (i < 0) i = raw.indexOf('KztAAU');
     if (i < 0) i = raw.indexOf('Cs7QAF');
     if (i >= 0) {
       report.value('deserialization.java_stream', v, 'raw', snippet(raw, i, 6, 60));
-      return;
+      return true;
     }
     const hx = raw.search(/aced0005/i);
     if (hx >= 0) {
       report.value('deserialization.java_stream', v, 'raw', snippet(raw, hx, 8, 60), 0.85);
-      return;
+      return true;
     }
     if (raw.indexOf('AAEAAAD/////') >= 0) {
       report.value('deserialization.dotnet', v, 'raw', 'AAEAAAD/////');
-      return;
+      return true;
     }
     if (raw.length >= 8) {
       const p = PICKLE_B64.exec(raw);
       if (p) {
         report.value('deserialization.python_pickle', v, 'raw', snippet(raw, p.index, 8, 60), 0.8);
-        return;
+        return true;
       }
       if (raw.indexOf('BAh') >= 0) rubyMarshal(v, raw, report);
       if (raw.length >= 10 && /[A-Za-z0-9+/]{10}/.test(raw)) {
@@ -292,16 +340,12 @@ export const createDeserializationDetector: DetectorFactory = () => {
           const j = raw.indexOf(k);
           if (j >= 0) {
             report.value('deserialization.java_b64_keyword', v, 'raw', snippet(raw, j, k.length, 60));
-            return;
+            return true;
           }
         }
       }
     }
-    if (names && v.isPlain && raw.indexOf('.') >= 0) {
-      const lower = v.view('lower');
-      dotnet(v, lower, report);
-      if (!wholeClass(v, raw, report)) javaNames(v, lower, report);
-    }
+    return false;
   }
 
   /** Json.NET `$type` and XAML / BinaryFormatter gadget types. */
@@ -331,6 +375,7 @@ export const createDeserializationDetector: DetectorFactory = () => {
   }
 
   function javaNames(v: Value, lower: string, report: Reporter): void {
+    if (!JAVA_MARKERS.any(lower)) return;
     for (const g of JAVA_GADGETS) {
       const i = lower.indexOf(g);
       if (i >= 0) {
@@ -458,6 +503,8 @@ function isPlatformClass(t: string): boolean {
   const low = t.toLowerCase();
   if (RISKY_PACKAGES.has(low)) return true;
   if (!PLATFORM_ROOT.test(low)) return false;
+  // Everyday collection and value types are what developers search docs and forums for.
+  if (low.startsWith('java.util.') && EVERYDAY_UTIL.has(low.slice(10))) return false;
   const dot = t.lastIndexOf('.');
   const last = t.slice(dot + 1);
   const c = last.charCodeAt(0);
@@ -465,6 +512,11 @@ function isPlatformClass(t: string): boolean {
   // `java.lang.string`: a core package holds classes, and its few sub-packages are known.
   return CORE_PACKAGES.has(low.slice(0, dot)) && !SUB_PACKAGES.has(last.toLowerCase());
 }
+const EVERYDAY_UTIL = new Set(
+  'list arraylist linkedlist map hashmap treemap linkedhashmap set hashset treeset linkedhashset collection collections arrays optional date calendar uuid locale objects iterator stream scanner random deque arraydeque queue'.split(
+    ' ',
+  ),
+);
 const CORE_PACKAGES = new Set([
   'java.lang',
   'java.io',

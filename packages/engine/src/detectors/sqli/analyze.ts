@@ -520,7 +520,7 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
               ? T.slice(i + 2, i + 6).some((x) => x.t === Tk.comma)
               : t.v === 'randomblob'
                 ? a.t === Tk.number && a.v.length >= 6
-                : t.v !== 'generate_series'
+                : t.v !== 'generate_series' && a.t !== Tk.bare // `sleep (it is late)` is prose
           )
             hit('time', t.pos, 0.9);
         } else if (CONDITIONAL.has(t.v) && isLitCompare(T, i + 2)) {
@@ -1066,9 +1066,37 @@ export function analyzeSql(s: string): SqlHit[] {
   for (const q of [39, 34]) {
     const at = s.indexOf(q === 39 ? "'" : '"');
     if (at < 0) continue;
+    // `v'123`: only digits after the quote give a string and numbers, which never hit (see below).
+    if (digitsOnly(s, at + 1)) continue;
     const ts = tokenize(s, q);
     if (ts.tokens.length < 2 && !ts.trailingComment) continue;
+    if (onlyOperands(s, ts.tokens)) continue;
     analyzeStream(s, ts, q, s.slice(0, at).trimStart(), out);
   }
   return out;
+}
+
+/** True when `s` from `from` on holds only ASCII digits. */
+function digitsOnly(s: string, from: number): boolean {
+  for (let k = from; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * True when a quote-context stream holds only strings, numbers and plain words. No rule of
+ * `analyzeStream` fires on it in a quote context (every one needs an operator, a bracket, a comment,
+ * a `;` or a keyword), so the analysis is skipped: values like `v'123`, `o'brien` are common. Names
+ * quoted with a backtick or `[]` are excluded: they may spell a keyword (`` `select` ``).
+ */
+function onlyOperands(s: string, T: Token[]): boolean {
+  for (const t of T) {
+    if (t.t === Tk.string || t.t === Tk.number) continue;
+    if (t.t !== Tk.bare) return false;
+    const c = s.charCodeAt(t.pos);
+    if (c === 96 || c === 91) return false;
+  }
+  return true;
 }

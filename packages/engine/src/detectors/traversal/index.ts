@@ -107,7 +107,7 @@ const OS_FILE = new RegExp(
     String.raw`(?:^|/)system32(?:/+|[^a-z0-9\s]{1,12})(?:drivers|config|inetsrv|logfiles|cmd\.exe|calc\.exe|license\.rtf|eula\.txt)`,
     String.raw`(?:^|[^a-z0-9_])(?:inetpub/*wwwroot|global\.asa(?:$|[^a-z0-9])|web-inf/*(?:web|classes|lib|jboss-web)|meta-inf/)`,
     String.raw`(?:^|[^a-z0-9_])etc(?:passwd|shadow)(?:$|[^a-z0-9])`,
-    String.raw`(?:^|/)\.(?:ssh/+(?:id_|authorized_keys|known_hosts|config)|bash_history|zsh_history|mysql_history|psql_history|sh_history|history|bashrc|bash_profile|bash_logout|zshrc|cshrc|tcshrc|shosts|rhosts|netrc|pgpass|my\.cnf|git-credentials|docker/+config\.json|aws/+credentials|kube/+config|htpasswd|htaccess|gitconfig|viminfo|lesshst|profile|login|logout|forward|gnupg/|pki/|subversion/|composer/|npmrc|env(?:$|\.|[^a-z0-9]))`,
+    String.raw`(?:^|/)\.(?:ssh/+(?:id_|authorized_keys|known_hosts|config)|bash_history|zsh_history|mysql_history|psql_history|sh_history|history|bashrc|bash_profile|bash_logout|zshrc|cshrc|tcshrc|shosts|rhosts|netrc|pgpass|my\.cnf|git-credentials|docker/+config\.json|aws/+credentials|kube/+config|htpasswd|htaccess|gitconfig|viminfo|lesshst|profile|login|logout|forward|gnupg/|pki/|subversion/|composer/|npmrc|env(?:$|\.[a-z]|/))`,
     String.raw`(?:^|/)id_(?:rsa|dsa|ecdsa|ed25519)(?:\.pub)?(?:$|[^a-z0-9])`,
     String.raw`(?:^|[^a-z0-9_])master\.passwd|(?:^|/)\.(?:passwd|pass|xauthority|ICEauthority)(?:$|[^a-z0-9])`,
     String.raw`(?:^|/)(?:var/+(?:log|lib/+mysql|mail|spool/+cron|adm)|usr/+local/+(?:etc|apache|php|mysql))/`,
@@ -160,6 +160,9 @@ const UNIX_SYS_STRONG = new Set([
 /** Directory names of server software: with a sensitive leaf they make a file path an LFI target. */
 const SERVER_DIR =
   /(?:^|\/)(?:apache[0-9.]*|httpd|nginx[0-9.-]*|xampp|wamp|lampp|php[0-9.]*|mysql|logs?|conf|etc|inetpub|program ?files[^/]*|progra~1|appserv|windows|winnt|system32|tomcat[0-9.]*|jboss|iis[0-9.]*|www|htdocs|wwwroot|apache group|filezilla[^/]*|mercury[^/]*|sysprep|minint|system volume information|cpanel|pureftpd|pure-ftpd|proftpd|vsftpd|sendmail|webalizer|awstats)(?:\/|$)/;
+
+/** `Program Files` holds every installed program: alone it is no server-software directory. */
+const PROGRAM_FILES = /\/(?:program ?files[^/]*|progra~1)(?=\/|$)/;
 
 /** Extensions and names of configuration, logs, keys, pid files and shell history. */
 const SENSITIVE_EXT = new Set([
@@ -432,8 +435,12 @@ function absoluteSeverity(sk: string, start: number): number {
   if (dir === null) return 0;
   const leaf = sensitiveLeaf(rest);
   if (drive) {
-    // `c:\...` naming server software or a config/log file; a user's own document path is not.
-    return leaf || SERVER_DIR.test(rest.slice(2)) ? 2 : 0;
+    // `c:\...` to a config/log file is a target; into server software (`c:\program files\app\app.exe`)
+    // only a weak signal; a user's own document path is nothing.
+    if (leaf) return 2;
+    const inner = rest.slice(2);
+    if (!SERVER_DIR.test(inner)) return 0;
+    return SERVER_DIR.test(inner.replace(PROGRAM_FILES, '')) ? 2 : 1;
   }
   if (UNIX_SYS.has(dir)) {
     if (UNIX_SYS_STRONG.has(dir) || leaf) return 2;
