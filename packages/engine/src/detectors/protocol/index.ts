@@ -152,6 +152,32 @@ function r(name: string, severity: RuleDef['severity'], confidence: number, desc
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Header names every browser sends (all valid tokens): they skip the `TOKEN` test. */
+const COMMON_NAMES = new Set(
+  [
+    'host',
+    'user-agent',
+    'accept',
+    'accept-language',
+    'accept-encoding',
+    'accept-charset',
+    'connection',
+    'cookie',
+    'content-type',
+    'content-length',
+    'referer',
+    'pragma',
+    'cache-control',
+    'origin',
+    'upgrade-insecure-requests',
+    'x-requested-with',
+    'authorization',
+    'if-modified-since',
+    'if-none-match',
+  ].filter((n) => TOKEN.test(n)),
+);
+/** Any character one of the header value checks looks for: CR, LF, NUL, other controls, `%00`. */
+const HEADER_SUSPECT = /[\u0000-\u0008\u000a-\u001f\u007f]|%00/;
 const MEDIA_TYPE = /^[\w!#$&^.+*-]+\/[\w!#$&^.+*-]+$/;
 const MEDIA_PARAM = /^[\w!#$&^.+*-]+=(?:"[^"\r\n]*"|[^\s;",]+)$/;
 
@@ -480,9 +506,11 @@ export const createProtocolDetector: DetectorFactory = (config) => {
 
     // Header names and values
     for (const [name, values] of h) {
-      if (!TOKEN.test(name))
+      if (!COMMON_NAMES.has(name) && !TOKEN.test(name))
         report.request('protocol.invalid_header_name', `header.name:${name.slice(0, 60)}`, name.slice(0, 60));
       for (const v of values) {
+        // one pass for the usual clean value; the checks below decide which finding it is
+        if (!HEADER_SUSPECT.test(v)) continue;
         const cr = v.search(/[\r\n]/);
         if (cr >= 0) {
           report.request('protocol.header_injection', `header:${name}`, snippet(v, cr, 1, 120));

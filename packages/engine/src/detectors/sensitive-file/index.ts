@@ -355,6 +355,12 @@ const SCRIPT_OR_CONFIG =
 /** Archive and dump extensions. */
 const ARCHIVE_EXT =
   /\.(?:zip|rar|7z|tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz|gz|bz2|xz|war|jar|ear|sql|sql\.gz|sql\.zip|sql\.bz2|sql\.tar\.gz|dump|bak|backup|db|sqlite|sqlite3|mdb|old)$/;
+/** The last extension of every `ARCHIVE_EXT` match (`.tar.gz` ends in `gz`): gates the regex. */
+const ARCHIVE_LAST_EXT = new Set(
+  'zip rar 7z tar tgz tbz2 txz gz bz2 xz war jar ear sql dump bak backup db sqlite sqlite3 mdb old'.split(
+    ' ',
+  ),
+);
 const DUMP_EXT = /\.(?:sql|sql\.gz|sql\.zip|sql\.bz2|sql\.tar\.gz|sql\.7z|dump|mdb|sqlite3?|db)$/;
 /** Base names of site backups (`/backup.zip`, `/www.tar.gz`, `/db.sql`). */
 const BACKUP_BASENAMES = new Set([
@@ -493,7 +499,8 @@ export const createSensitiveFileDetector: DetectorFactory = () => ({
           report.value('sensitive_file.backup', v, 'url', '/' + seg);
           return;
         }
-        const ext = ARCHIVE_EXT.exec(seg);
+        const dot = seg.lastIndexOf('.');
+        const ext = dot >= 0 && ARCHIVE_LAST_EXT.has(seg.slice(dot + 1)) ? ARCHIVE_EXT.exec(seg) : null;
         if (ext) {
           const base = seg.slice(0, ext.index).replace(/^\./, '');
           if (BACKUP_BASENAMES.has(base) || BACKUP_BASENAMES.has(stripDateSuffix(base))) {
@@ -538,6 +545,7 @@ function isBackupOfScript(seg: string): boolean {
     }
   }
   // `config.php.2019-01-01`, `index.php_2020`
+  if (seg.indexOf('19') < 0 && seg.indexOf('20') < 0) return false;
   const m = /\.(?:php|asp|aspx|jsp|config|conf|ini|env|yml|sql)[._-](?:19|20)\d\d[\d._-]*$/.exec(seg);
   return m !== null;
 }

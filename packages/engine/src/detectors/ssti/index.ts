@@ -224,6 +224,10 @@ function judgeExpression(body: string, kind: 'mustache' | 'dollar' | 'hash' | 'e
 /** First letters of the Velocity directives below: most `#` (fragments, `&#` entities) skip the regex. */
 const HASH_DIRECTIVE_FIRST = 'sfeipdm';
 
+/** The first characters of every delimiter the scan below looks for. */
+const OPENERS = new Uint8Array(128);
+for (const c of '{$#*~@%<[_') OPENERS[c.charCodeAt(0)] = 1;
+
 const SCAN_FLAGS = Flag.brace | Flag.angle | Flag.hash | Flag.at | Flag.paren | Flag.dollar | Flag.bracket;
 
 /** Creates the SSTI / expression-injection detector. */
@@ -259,6 +263,8 @@ export const createSstiDetector: DetectorFactory = () => ({
     const jm = new JudgeMemo(new WordFinder(s));
     const hasConstructor = low.indexOf('constructor') >= 0;
     for (let i = 0; i < s.length - 1; i++) {
+      const code = s.charCodeAt(i);
+      if (code >= 128 || OPENERS[code] === 0) continue;
       const c = s[i]!;
       const c1 = s[i + 1]!;
       let rule = '';
