@@ -951,13 +951,14 @@ function ssiAt(s: string): number {
 function shellshockAt(s: string): number {
   let from = 0;
   for (;;) {
-    const p = s.indexOf('(', from);
-    if (p < 0) return -1;
-    from = p + 1;
-    let k = p + 1;
-    while (isWs(s.charCodeAt(k))) k++;
-    if (s[k] !== ')') continue;
-    k++;
+    // found from the `)`: a run of `(((` then costs nothing (one `)` per candidate `(`)
+    const c = s.indexOf(')', from);
+    if (c < 0) return -1;
+    from = c + 1;
+    let p = c - 1;
+    while (p >= 0 && isWs(s.charCodeAt(p))) p--;
+    if (p < 0 || s.charCodeAt(p) !== 40 /* ( */) continue;
+    let k = c + 1;
     while (isWs(s.charCodeAt(k))) k++;
     if (s[k] !== '{') continue;
     // the definition opens the value (an environment variable's value, `x=() {`); inside code
