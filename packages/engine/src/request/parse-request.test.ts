@@ -146,6 +146,12 @@ describe('parseRequest limits are notes, never silent', () => {
     expect(v.view('norm')).toBe('select');
     expect(v.flags & Flag.nul).not.toBe(0);
   });
+  it('headers do not count against max_params: padding arguments cannot hide a header', () => {
+    const limits = { ...DEFAULT_LIMITS, max_params: 3 };
+    const p = parse({ method: 'GET', url: '/?a=1&b=2&c=3&d=4&e=5', headers: { 'user-agent': 'x' } }, limits);
+    expect(p.values.some((v) => v.location === 'header:user-agent')).toBe(true);
+    expect(p.notes.find((n) => n.location === 'request')?.evidence).toBe('5 values > max_params 3');
+  });
   it('notes invalid percent-encoding', () => {
     expect(parse({ method: 'GET', url: '/?a=%zz', headers: {} }).notes[0]?.kind).toBe('invalid_encoding');
   });

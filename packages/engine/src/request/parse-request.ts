@@ -40,16 +40,34 @@ export interface ParsedRequest {
   header(name: string): string;
 }
 
+const NOT_PARAMS = Kind.header | Kind.headerName | Kind.path | Kind.pathSegment;
+
 class Collector {
   readonly values: Value[] = [];
   readonly notes: ParseNote[] = [];
   private dropped = 0;
   constructor(readonly limits: Limits) {}
 
+  /** Values counted against `max_params` (headers, path and segments have limits of their own). */
+  private params = 0;
+
+  /** True once `max_params` values were taken: parsers then only count what they skip. */
+  get full(): boolean {
+    return this.params >= this.limits.max_params;
+  }
+
+  /** Counts values that were not parsed because the limit was reached. */
+  skip(count: number): void {
+    this.dropped += count;
+  }
+
   add(kind: KindBit, location: string, name: string, raw: string): void {
-    if (this.values.length >= this.limits.max_params) {
-      this.dropped++;
-      return;
+    if ((kind & NOT_PARAMS) === 0) {
+      if (this.params >= this.limits.max_params) {
+        this.dropped++;
+        return;
+      }
+      this.params++;
     }
     if (raw.length > this.limits.max_value_bytes) {
       this.note(
@@ -76,7 +94,7 @@ class Collector {
       this.note(
         'limit_exceeded',
         'request',
-        `${this.values.length + this.dropped} values > max_params ${this.limits.max_params}`,
+        `${this.params + this.dropped} values > max_params ${this.limits.max_params}`,
       );
   }
 }
@@ -92,6 +110,13 @@ function parseUrlEncoded(c: Collector, text: string, prefix: 'query' | 'body.for
   let start = 0;
   const n = text.length;
   while (start <= n) {
+    if (c.full) {
+      // Over the limit: count the remaining pairs without decoding them.
+      let rest = 1;
+      for (let k = text.indexOf('&', start); k >= 0; k = text.indexOf('&', k + 1)) rest++;
+      c.skip(rest);
+      return;
+    }
     let amp = text.indexOf('&', start);
     if (amp < 0) amp = n;
     if (amp > start) {
