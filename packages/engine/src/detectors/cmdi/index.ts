@@ -484,7 +484,7 @@ function scan(s: string, sink: Sink, mode: Mode): void {
     return;
   const ifs = IFS_RE.exec(lower);
   if (ifs) sink('cmdi.ifs', snippet(s, ifs.index, ifs[0].length, EVID));
-  const rs = REVERSE_RE.exec(lower);
+  const rs = hasAny(lower, REVERSE_GATES) ? REVERSE_RE.exec(lower) : null;
   if (rs) sink('cmdi.reverse-shell', snippet(s, rs.index, rs[0].length, EVID));
   const ssi = ssiAt(lower);
   if (ssi >= 0)
@@ -492,7 +492,7 @@ function scan(s: string, sink: Sink, mode: Mode): void {
       lower.startsWith('exec', ssi + 5) ? 'cmdi.ssi-exec' : 'cmdi.ssi-directive',
       snippet(s, ssi, 24, EVID),
     );
-  const ps = POWERSHELL_RE.exec(lower);
+  const ps = hasAny(lower, POWERSHELL_GATES) ? POWERSHELL_RE.exec(lower) : null;
   if (ps) sink('cmdi.powershell', snippet(s, ps.index, ps[0].length, EVID));
   if (mode === Mode.Header) return;
   if (mode === Mode.Arg) {
@@ -920,6 +920,15 @@ const REVERSE_RE =
   /\/dev\/(?:tcp|udp)\/[\w.-]|\b(?:nc|ncat|netcat)(?:\.exe)? {1,3}(?:-[a-z]{1,6} {1,3}){0,3}-[a-z]{0,5}[ec] |\b(?:ba)?sh {1,3}-i\b|\b[01]>& ?[012]\b|>& ?\/dev\/|\bsocket\.socket\(|\bmkfifo {1,3}\/|\bsubprocess\.(?:call|popen|run)\(/;
 const POWERSHELL_RE =
   /\biex\s?\(|\binvoke-expression\b|\.downloadstring\(|\.downloadfile\(|\bnew-object\s+(?:system\.)?net\.webclient|\s-(?:enc|encodedcommand|e)\s+[a-z0-9+/]{20}|\binvoke-webrequest\b|\bstart-process\b/;
+
+// Literals of which every match of the regex above holds one: `indexOf` rejects most values first.
+const REVERSE_GATES = ['/dev/', '>&', 'nc', 'netcat', 'sh ', 'socket.socket(', 'mkfifo', 'subprocess.'];
+const POWERSHELL_GATES = ['iex', '-e', '.download', 'new-object', 'invoke-webrequest', 'start-process'];
+
+function hasAny(s: string, literals: readonly string[]): boolean {
+  for (let i = 0; i < literals.length; i++) if (s.indexOf(literals[i]!) >= 0) return true;
+  return false;
+}
 
 const SSI_DIRECTIVES = [
   'exec',

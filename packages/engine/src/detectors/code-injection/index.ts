@@ -222,78 +222,84 @@ const PHP_WRAPPER =
 const PHP_INI =
   /\b(?:allow_url_include|allow_url_fopen|auto_prepend_file|auto_append_file|disable_functions|disable_classes|open_basedir|safe_mode\w*|extension_dir|sendmail_path|error_log|include_path|opcache\.[a-z_]+|mbstring\.[a-z_]+|unserialize_max_depth|memory_limit|(?:session|assert|cgi|phar|zlib|pcre|user_ini|fastcgi)\.[a-z_0-9]+|register_globals|register_argc_argv|magic_quotes_[a-z]+|short_open_tag|asp_tags|expose_php|enable_dl|display_(?:startup_)?errors|error_reporting|log_errors|html_errors|track_errors|file_uploads|upload_tmp_dir|unserialize_callback_func|output_handler|doc_root|user_dir|max_execution_time|post_max_size|upload_max_filesize|always_populate_raw_post_data|allow_call_time_pass_reference|mail\.(?:add_x_header|force_extra_parameters|log))\s*=/i;
 
+/** A regex and a lower-case literal every match contains: `indexOf` rejects most values before the regex runs. */
+type Gated = readonly [string, RegExp];
+
 // One regex per shape: a single alternation of them backtracks across shapes.
-const NODE: readonly RegExp[] = [
-  /\brequire\s*\(\s*['"`]?(?:child_process|fs|net|vm|os|http)\b/i,
-  /\bchild_process\b/i,
-  /\bprocess\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b/i,
-  /\bprocess\s*\[\s*['"`]?(?:mainmodule|binding|env|req\.)/i,
-  /\bglobal\s*\.\s*process\b/i,
-  /\brequire\s*\.\s*main\b/i,
-  /\bmodule\s*\.\s*constructor\s*\.\s*_load\b/i,
-  /\bconstructor\s*\.\s*constructor\s*\(/i,
-  /\.constructor\s*\.\s*constructor\b/i,
-  /\beval\s*\(\s*string\s*\.\s*fromcharcode/i,
-  /\b(?:execsync|spawnsync|execfilesync)\s*\(/i,
-  /\brequire\s*\[/i,
-  /\b(?:process|require)\s*\[\s*req\./i,
+const NODE: readonly Gated[] = [
+  ['require', /\brequire\s*\(\s*['"`]?(?:child_process|fs|net|vm|os|http)\b/i],
+  ['child_process', /\bchild_process\b/i],
+  ['process', /\bprocess\s*\.\s*(?:mainmodule|binding|dlopen|kill|exit)\b/i],
+  ['process', /\bprocess\s*\[\s*['"`]?(?:mainmodule|binding|env|req\.)/i],
+  ['global', /\bglobal\s*\.\s*process\b/i],
+  ['require', /\brequire\s*\.\s*main\b/i],
+  ['_load', /\bmodule\s*\.\s*constructor\s*\.\s*_load\b/i],
+  ['constructor', /\bconstructor\s*\.\s*constructor\s*\(/i],
+  ['constructor', /\.constructor\s*\.\s*constructor\b/i],
+  ['fromcharcode', /\beval\s*\(\s*string\s*\.\s*fromcharcode/i],
+  ['sync', /\b(?:execsync|spawnsync|execfilesync)\s*\(/i],
+  ['require', /\brequire\s*\[/i],
+  ['req.', /\b(?:process|require)\s*\[\s*req\./i],
   // CRS 934100: JavaScript code no value carries by accident — a Function constructor, an anonymous
   // function body, a module export, serialised functions (node-serialize, funcster)
-  /\bnew\s+function\s*\(/i,
-  /\bfunction\s*\(\s*\)\s*\{/i,
-  /\bmodule\s*\.\s*exports\s*=/i,
-  /_\$\$nd_func\$\$_|__js_function/i,
+  ['function', /\bnew\s+function\s*\(/i],
+  ['function', /\bfunction\s*\(\s*\)\s*\{/i],
+  ['exports', /\bmodule\s*\.\s*exports\s*=/i],
+  ['_func', /_\$\$nd_func\$\$_|__js_function/i],
 ];
 // One regex per shape: a single alternation of them backtracks across shapes.
 // `while(true)`, `while(!0)`: matched on the value with whitespace removed.
 const WHILE_LOOP =
   /while\((?:!+)?(?:false|true|[-+]?0|[-+]?1|[-+]?infinity|''|""|``|null|undefined|nan|\{\}|\[\]|newdate|this|string|\(true\))\)/;
-const NODE_WEAK: readonly RegExp[] = [
-  /\bprocess\s*\.\s*env\s*(?:[.[);]|$)/i,
-  /\bprocess\s*\[\s*['"]env/i,
-  /\bconsole\s*(?:\.\s*[a-z]+|\[\s*['"][a-z]+['"]\s*\])\s*(?:\.\s*(?:call|apply)\s*)?\(/i,
+const NODE_WEAK: readonly Gated[] = [
+  ['process', /\bprocess\s*\.\s*env\s*(?:[.[);]|$)/i],
+  ['process', /\bprocess\s*\[\s*['"]env/i],
+  ['console', /\bconsole\s*(?:\.\s*[a-z]+|\[\s*['"][a-z]+['"]\s*\])\s*(?:\.\s*(?:call|apply)\s*)?\(/i],
 ];
-const PYTHON: readonly RegExp[] = [
-  /\b__import__\s*\(/i,
-  /\b__builtins__\b/i,
-  /\bos\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|fork|startfile)\s*\(/i,
-  /\bsubprocess\s*\.\s*(?:popen|call|run|check_output|check_call|getoutput|getstatusoutput)\b/i,
-  /\bpty\s*\.\s*spawn\s*\(/i,
-  /\bimportlib\s*\.\s*import_module\s*\(/i,
-  /\bpickle\s*\.\s*loads?\s*\(/i,
-  /\beval\s*\(\s*compile\s*\(/i,
-  /\bexec\s*\(\s*(?:compile|open|base64|__import__)/i,
-  /\bgetattr\s*\(\s*__import__/i,
-  /\.__globals__\s*\[/i,
-  /\bcommands\s*\.\s*getoutput\s*\(/i,
+const PYTHON: readonly Gated[] = [
+  ['__import__', /\b__import__\s*\(/i],
+  ['__builtins__', /\b__builtins__\b/i],
+  ['os', /\bos\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|fork|startfile)\s*\(/i],
+  [
+    'subprocess',
+    /\bsubprocess\s*\.\s*(?:popen|call|run|check_output|check_call|getoutput|getstatusoutput)\b/i,
+  ],
+  ['pty', /\bpty\s*\.\s*spawn\s*\(/i],
+  ['import_module', /\bimportlib\s*\.\s*import_module\s*\(/i],
+  ['pickle', /\bpickle\s*\.\s*loads?\s*\(/i],
+  ['compile', /\beval\s*\(\s*compile\s*\(/i],
+  ['exec', /\bexec\s*\(\s*(?:compile|open|base64|__import__)/i],
+  ['getattr', /\bgetattr\s*\(\s*__import__/i],
+  ['__globals__', /\.__globals__\s*\[/i],
+  ['getoutput', /\bcommands\s*\.\s*getoutput\s*\(/i],
 ];
-const RUBY: readonly RegExp[] = [
-  /\bkernel\s*\.\s*(?:exec|system|spawn|open|eval|`)/i,
-  /\bio\s*\.\s*popen\s*\(/i,
-  /\bopen3\s*\.\s*(?:popen[23e]?|capture[23e]?)\b/i,
-  /(?:^|[^\w%])%x\s*[({[|!]/i,
-  /\bprocess\s*\.\s*spawn\s*\(/i,
-  /\b(?:instance|class|module)_eval\s*\(/i,
-  /\.send\s*\(\s*:(?:system|exec|eval|`)/i,
-  /\bobjectspace\s*\.\s*each_object\b/i,
+const RUBY: readonly Gated[] = [
+  ['kernel', /\bkernel\s*\.\s*(?:exec|system|spawn|open|eval|`)/i],
+  ['popen', /\bio\s*\.\s*popen\s*\(/i],
+  ['open3', /\bopen3\s*\.\s*(?:popen[23e]?|capture[23e]?)\b/i],
+  ['%x', /(?:^|[^\w%])%x\s*[({[|!]/i],
+  ['spawn', /\bprocess\s*\.\s*spawn\s*\(/i],
+  ['_eval', /\b(?:instance|class|module)_eval\s*\(/i],
+  ['.send', /\.send\s*\(\s*:(?:system|exec|eval|`)/i],
+  ['objectspace', /\bobjectspace\s*\.\s*each_object\b/i],
 ];
 const PERL = /@\s*\{\s*\[/;
-const JAVA: readonly RegExp[] = [
-  /\bruntime\s*\.\s*getruntime\s*\(\s*\)\s*\.\s*exec\b/i,
-  /\bgetruntime\s*\(\s*\)\s*\.\s*exec\s*\(/i,
-  /\bnew\s+(?:java\.lang\.)?processbuilder\s*\(/i,
-  /\bclass\s*\.\s*module\s*\.\s*classloader\b/i,
-  /\bclass\s*\.\s*classloader\b/i,
-  /\bclass\s*\.\s*forname\s*\(/i,
-  /\.getclass\s*\(\s*\)\s*\.\s*forname\s*\(/i,
-  /#_memberaccess\b/i,
-  /@ognl\.ognlcontext@/i,
-  /\bognlcontext\s*\.\s*default_member_access/i,
-  /%\{\s*\(\s*#[a-z_]+\s*=/i,
-  /\$\{\s*\(\s*#[a-z_]+\s*=/i,
-  /\bt\s*\(\s*java\.lang\.(?:runtime|system|processbuilder)\s*\)/i,
-  /@java\.lang\.(?:runtime|system)@/i,
-  /\bscriptenginemanager\s*\(\s*\)\s*\.\s*getenginebyname\s*\(/i,
+const JAVA: readonly Gated[] = [
+  ['getruntime', /\bruntime\s*\.\s*getruntime\s*\(\s*\)\s*\.\s*exec\b/i],
+  ['getruntime', /\bgetruntime\s*\(\s*\)\s*\.\s*exec\s*\(/i],
+  ['processbuilder', /\bnew\s+(?:java\.lang\.)?processbuilder\s*\(/i],
+  ['classloader', /\bclass\s*\.\s*module\s*\.\s*classloader\b/i],
+  ['classloader', /\bclass\s*\.\s*classloader\b/i],
+  ['forname', /\bclass\s*\.\s*forname\s*\(/i],
+  ['forname', /\.getclass\s*\(\s*\)\s*\.\s*forname\s*\(/i],
+  ['#_memberaccess', /#_memberaccess\b/i],
+  ['@ognl.ognlcontext@', /@ognl\.ognlcontext@/i],
+  ['default_member_access', /\bognlcontext\s*\.\s*default_member_access/i],
+  ['%{', /%\{\s*\(\s*#[a-z_]+\s*=/i],
+  ['${', /\$\{\s*\(\s*#[a-z_]+\s*=/i],
+  ['java.lang.', /\bt\s*\(\s*java\.lang\.(?:runtime|system|processbuilder)\s*\)/i],
+  ['@java.lang.', /@java\.lang\.(?:runtime|system)@/i],
+  ['getenginebyname', /\bscriptenginemanager\s*\(\s*\)\s*\.\s*getenginebyname\s*\(/i],
 ];
 
 /** Creates the code_injection detector. */
@@ -362,7 +368,8 @@ export const createCodeInjectionDetector: DetectorFactory = () => {
         if (at >= 0) report.value('code_injection.php_variable_call', v, 'norm', snippet(norm, at, 40, 120));
       }
     }
-    if (f & Flag.colon) {
+    if (f & Flag.colon && lower.indexOf('://') >= 0) {
+      // every wrapper ends in `://`
       const m = PHP_WRAPPER.exec(lower);
       if (m)
         report.value('code_injection.php_wrapper', v, 'lower', snippet(lower, m.index, m[0].length, 120));
@@ -544,9 +551,11 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
 }
 
-function firstMatch(list: readonly RegExp[], s: string): RegExpExecArray | null {
-  for (const re of list) {
-    const m = re.exec(s);
+function firstMatch(list: readonly Gated[], s: string): RegExpExecArray | null {
+  for (let i = 0; i < list.length; i++) {
+    const g = list[i]!;
+    if (s.indexOf(g[0]) < 0) continue;
+    const m = g[1].exec(s);
     if (m) return m;
   }
   return null;

@@ -317,6 +317,13 @@ const INSTALLER_NAMES = new Set([
 ]);
 
 /** Editor, backup and copy suffixes. */
+/** First segments of every multi-segment name above, plus the two whose evidence is a pair. */
+const PAIR_HEADS = new Set(
+  [...SECRET_PAIRS, ...DEBUG_DIRS, 'cvs/', 'actuator/']
+    .filter((p) => p.indexOf('/') > 0)
+    .map((p) => p.slice(0, p.indexOf('/'))),
+);
+
 const BACKUP_SUFFIXES = [
   '.bak',
   '.bk',
@@ -451,8 +458,9 @@ export const createSensitiveFileDetector: DetectorFactory = () => ({
     for (let i = 0; i < segs.length; i++) {
       const seg = segs[i]!;
       const next = segs[i + 1];
-      const pair = next === undefined ? '' : seg + '/' + next;
-      const triple = next === undefined || i + 2 >= segs.length ? '' : pair + '/' + segs[i + 2];
+      // pairs are only built behind a segment that starts one of the known pairs (saves the concatenations)
+      const pair = next === undefined || !PAIR_HEADS.has(seg) ? '' : seg + '/' + next;
+      const triple = pair === '' || i + 2 >= segs.length ? '' : pair + '/' + segs[i + 2];
       const last = i === segs.length - 1;
       if (seg.charCodeAt(0) === 46 /* . */) {
         if (VCS_DIRS.has(seg) && (next !== undefined || seg === '.git' || seg === '.svn' || seg === '.hg')) {

@@ -228,6 +228,10 @@ const HASH_DIRECTIVE_FIRST = 'sfeipdm';
 const OPENERS = new Uint8Array(128);
 for (const c of '{$#*~@%<[_') OPENERS[c.charCodeAt(0)] = 1;
 
+/** Second characters some shape needs (`{{`, `{%`, `<%`, `<#`, `@(`, `__`); `{` as first character needs none. */
+const FOLLOWERS = new Uint8Array(65536);
+for (const c of '{%#(_') FOLLOWERS[c.charCodeAt(0)] = 1;
+
 const SCAN_FLAGS = Flag.brace | Flag.angle | Flag.hash | Flag.at | Flag.paren | Flag.dollar | Flag.bracket;
 
 /** Creates the SSTI / expression-injection detector. */
@@ -262,9 +266,17 @@ export const createSstiDetector: DetectorFactory = () => ({
     const cfParen = new CloseFinder(s, ')');
     const jm = new JudgeMemo(new WordFinder(s));
     const hasConstructor = low.indexOf('constructor') >= 0;
+    // same length: `low[i]` is the lower case of `s[i]` (no expanding `İ`)
+    const aligned = low.length === s.length;
     for (let i = 0; i < s.length - 1; i++) {
       const code = s.charCodeAt(i);
       if (code >= 128 || OPENERS[code] === 0) continue;
+      // every shape below needs a `{` here or one of a few characters next (`&#&#…` skips in one test)
+      if (code !== 123 /* { */ && FOLLOWERS[s.charCodeAt(i + 1)] !== 1) {
+        if (code !== 35 /* # */ || !aligned) continue;
+        const n = s.charCodeAt(i + 1);
+        if (n < 128 && HASH_DIRECTIVE_FIRST.indexOf(String.fromCharCode(n).toLowerCase()) < 0) continue;
+      }
       const c = s[i]!;
       const c1 = s[i + 1]!;
       let rule = '';
