@@ -605,8 +605,11 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
   // Double quotes mostly quote words in text (`small "&" sign`); the trick needs a string literal.
   if (ctx === 39 && n === 3) implicitOperator(T, ctx, prefix, hit);
   // Positional shapes: right after the breakout (quote contexts) or after a leading value.
+  // `validExpr(T, 0, 0)` once for both the union probe and the whole-expression test (-2: not yet).
+  let expr0 = -2;
   if (!has('union') && (ctx === 0 || WORDISH.test(prefix))) {
-    const u = unionProbe(T);
+    expr0 = validExpr(T, 0, 0);
+    const u = unionProbe(T, expr0);
     if (u >= 0) hit('union', T[u]!.pos, 0.9);
   }
   let h = 0;
@@ -643,7 +646,7 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
       )
         hit('comment_terminator', t0.pos, 0.7);
     }
-    if (wholeExpression(T, h) >= 0) hit('expression', t0.pos, 0.8);
+    if (wholeExpression(T, h, h === 0 ? expr0 : -2) >= 0) hit('expression', t0.pos, 0.8);
     // The leading value: one operand or an arithmetic expression of them (`(hope)*1`, `-9-(2)`, `pi()`).
     const lead = expr(T, h);
     if (lead.end < 0) return;
@@ -764,10 +767,10 @@ function analyzeStream(s: string, ts: TokenStream, ctx: number, prefix: string, 
 /**
  * `-1 union`, `1/1/**\/union#`, `test'-1 union(select`, `'union select`: a value (an arithmetic or
  * logic expression of literals) and then UNION, with nothing after it but the start of a select, a
- * column list or a comment. Returns the index of the UNION token or -1.
+ * column list or a comment. `expr0` is `validExpr(T, 0, 0)`. Returns the index of the UNION token or -1.
  */
-function unionProbe(T: Token[]): number {
-  let k = validExpr(T, 0, 0);
+function unionProbe(T: Token[], expr0: number): number {
+  let k = expr0;
   if (k <= 0) return -1;
   while (T[k]?.t === Tk.close) k++;
   if (T[k]?.v === 'select' && T[k + 1]?.t === Tk.union) k++; // `-747 select union 1,2,3`
@@ -930,9 +933,10 @@ const ARG_WORDS = new Set(['from', 'for', 'as', 'using', 'in']);
 /**
  * The whole value (from `h`, up to a trailing comment) is one SQL expression that computes on the
  * database's own data: `length(version())`, `456+ascii(substring(passwd,1,1))-10`, `mid(@@hostname,1,1)`,
- * `case 1 when 2 then 2 end`. Returns its start or -1.
+ * `case 1 when 2 then 2 end`. `known` is `validExpr(T, h, 0)` when already computed, else -2.
+ * Returns its start or -1.
  */
-function wholeExpression(T: Token[], h: number): number {
+function wholeExpression(T: Token[], h: number, known: number): number {
   const n = T.length;
   const last = T[n - 1]!.t === Tk.comment ? n - 1 : n;
   if (last - h < 3) return -1;
@@ -947,7 +951,7 @@ function wholeExpression(T: Token[], h: number): number {
     }
     return -1;
   }
-  if (validExpr(T, h, 0) !== last) return -1;
+  if ((known !== -2 ? known : validExpr(T, h, 0)) !== last) return -1;
   let calls = 0;
   let info = 0;
   let ops = 0;
@@ -1062,7 +1066,8 @@ function fullStatement(T: Token[], i: number): boolean {
  */
 export function analyzeSql(s: string): SqlHit[] {
   const out: SqlHit[] = [];
-  analyzeStream(s, tokenize(s, 0), 0, '', out);
+  const plain = tokenize(s, 0);
+  if (!wordThenString(plain.tokens)) analyzeStream(s, plain, 0, '', out);
   for (const q of [39, 34]) {
     const at = s.indexOf(q === 39 ? "'" : '"');
     if (at < 0) continue;
@@ -1074,6 +1079,15 @@ export function analyzeSql(s: string): SqlHit[] {
     analyzeStream(s, ts, q, s.slice(0, at).trimStart(), out);
   }
   return out;
+}
+
+/**
+ * True when a stream read as it is holds a word, then a string: `o'brien`, `v'123`. No rule of
+ * `analyzeStream` fires on it in the plain context (the word leads no expression, clause or fragment,
+ * and the string continues nothing), unless the string spells `select` (`1xunion'select`).
+ */
+function wordThenString(T: Token[]): boolean {
+  return T.length === 2 && T[0]!.t === Tk.bare && T[1]!.t === Tk.string && T[1]!.v !== 'select';
 }
 
 /** True when `s` from `from` on holds only ASCII digits. */

@@ -360,12 +360,19 @@ export function tokenize(s: string, quote: number): TokenStream {
  * `waitfor delay`) become one token.
  */
 function fold(raw: Token[]): Token[] {
-  const out: Token[] = [];
+  // Folded in place: each step reads raw[i..] and writes at most one token at w <= i.
+  let w = 0;
   const n = raw.length;
   for (let i = 0; i < n; i++) {
     const t = raw[i]!;
+    // Punctuation, strings and numbers not spelled with a letter take part in no fold below.
+    const c0 = t.v.charCodeAt(0);
+    if (c0 < 97 && t.t !== Tk.comment && t.t !== Tk.not && t.t !== Tk.bare) {
+      raw[w++] = t;
+      continue;
+    }
     if (t.t === Tk.comment) {
-      if (i === n - 1) out.push(t);
+      if (i === n - 1) raw[w++] = t;
       continue;
     }
     // The next token that is not a comment.
@@ -373,32 +380,32 @@ function fold(raw: Token[]): Token[] {
     while (j < n && raw[j]!.t === Tk.comment) j++;
     const next = j < n ? raw[j] : undefined;
     if (t.t === Tk.union && next && (next.v === 'all' || next.v === 'distinct')) {
-      out.push({ t: Tk.union, v: t.v + ' ' + next.v, pos: t.pos, closed: true });
+      raw[w++] = { t: Tk.union, v: t.v + ' ' + next.v, pos: t.pos, closed: true };
       i = j;
       continue;
     }
     if ((t.v === 'order' || t.v === 'group') && next && next.v === 'by') {
-      out.push({ t: Tk.groupBy, v: t.v + ' by', pos: t.pos, closed: true });
+      raw[w++] = { t: Tk.groupBy, v: t.v + ' by', pos: t.pos, closed: true };
       i = j;
       continue;
     }
     if (t.t === Tk.not && next && next.t === Tk.compare && next.v !== '=') {
-      out.push({ t: Tk.compare, v: 'not ' + next.v, pos: t.pos, closed: true });
+      raw[w++] = { t: Tk.compare, v: 'not ' + next.v, pos: t.pos, closed: true };
       i = j;
       continue;
     }
     if (t.v === 'is' && next && next.t === Tk.not) {
-      out.push({ t: Tk.compare, v: 'is not', pos: t.pos, closed: true });
+      raw[w++] = { t: Tk.compare, v: 'is not', pos: t.pos, closed: true };
       i = j;
       continue;
     }
     if (t.v === 'sounds' && next && next.v === 'like') {
-      out.push({ t: Tk.compare, v: 'sounds like', pos: t.pos, closed: true });
+      raw[w++] = { t: Tk.compare, v: 'sounds like', pos: t.pos, closed: true };
       i = j;
       continue;
     }
     if (t.v === 'waitfor' && next && (next.v === 'delay' || next.v === 'time')) {
-      out.push({ t: Tk.func, v: 'waitfor ' + next.v, pos: t.pos, closed: true });
+      raw[w++] = { t: Tk.func, v: 'waitfor ' + next.v, pos: t.pos, closed: true };
       i = j;
       continue;
     }
@@ -410,10 +417,11 @@ function fold(raw: Token[]): Token[] {
           isKnownFunction(t.v) &&
           t.v !== 'select'))
     ) {
-      out.push({ t: Tk.func, v: t.v, pos: t.pos, closed: true });
+      raw[w++] = { t: Tk.func, v: t.v, pos: t.pos, closed: true };
       continue;
     }
-    out.push(t);
+    raw[w++] = t;
   }
-  return out;
+  raw.length = w;
+  return raw;
 }

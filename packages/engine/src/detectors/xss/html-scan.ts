@@ -393,6 +393,34 @@ function schemeInTag(s: string, i: number, end: number): boolean {
 }
 
 /**
+ * One bit per name length (capped at 31) for each first character of the names in `set`: tag names
+ * are fresh slices, and this rejects most of them before a Set has to hash them (hundreds of tags
+ * per value in `<x'<x'<x'…`).
+ */
+function nameShapes(set: ReadonlySet<string>): Int32Array {
+  const m = new Int32Array(128);
+  for (const w of set) {
+    const c = w.charCodeAt(0);
+    if (c < 128) m[c]! |= 1 << Math.min(w.length, 31);
+  }
+  return m;
+}
+
+/** False when no name of the set built into `m` has the first character and length of `w`. */
+function mayHave(m: Int32Array, w: string): boolean {
+  const c = w.charCodeAt(0);
+  // empty or non-ASCII names go to the Set itself
+  return !(c < 128) || (m[c]! & (1 << Math.min(w.length, 31))) !== 0;
+}
+
+const EXEC_SHAPES = nameShapes(EXEC_TAGS);
+const LOADING_SHAPES = nameShapes(LOADING_TAGS);
+const MARKER_SHAPES = nameShapes(MARKER_TAGS);
+const SHELL_SHAPES = nameShapes(SHELL_TAGS);
+const RISKY_CLOSER_SHAPES = nameShapes(RISKY_CLOSERS);
+const BREAKOUT_SHAPES = nameShapes(BREAKOUT_CLOSERS);
+
+/**
  * Scans `s` (lower case, decoded) for HTML tags and judges each: executing or loading elements,
  * event handler attributes, script URLs and CSS in attributes. A critical match returns at once;
  * otherwise the weak `xss.html_injection` (an absolute URL or fetching CSS in an attribute, a
@@ -443,9 +471,13 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
     if (name === 'xml:namespace') return hit('xss.legacy_vector', i, j - i);
     const ended = nameEnds(s, j);
     if (closing) {
-      if (ended && (RISKY_CLOSERS.has(local) || isNamespaceTag(name)))
+      if (
+        ended &&
+        ((mayHave(RISKY_CLOSER_SHAPES, local) && RISKY_CLOSERS.has(local)) || isNamespaceTag(name))
+      )
         return hit('xss.risky_markup', i, j - i + 1);
-      if (!strongOnly && !weak && BREAKOUT_CLOSERS.has(local)) weak = hit('xss.html_injection', i, j - i + 1);
+      if (!strongOnly && !weak && mayHave(BREAKOUT_SHAPES, local) && BREAKOUT_CLOSERS.has(local))
+        weak = hit('xss.html_injection', i, j - i + 1);
       continue;
     }
     if (
@@ -482,11 +514,11 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
       // and a source attribute fetches on render whatever the element.
       if (
         !risky &&
-        (a.name.startsWith('xlink') ||
+        ((a.name.charCodeAt(0) === 120 /* x */ && a.name.startsWith('xlink')) ||
           (a.name.length <= 10 && SOURCE_ATTRS.has(a.name) && a.value.trim() !== ''))
       )
         risky = 'xss.risky_markup';
-      if (a.name.startsWith('xmlns') || a.name.startsWith('xsi:')) {
+      if (a.name.charCodeAt(0) === 120 /* x */ && (a.name.startsWith('xmlns') || a.name.startsWith('xsi:'))) {
         xmlAttrs++;
         if (isActiveNamespace(a.name, a.value)) activeNs = true;
       }
@@ -497,7 +529,7 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
     const end = Math.min(a.end, s.length);
     const closed = s.charCodeAt(end) === 62;
     if (local === 'script') return hit('xss.script_tag', i, end - i + 1);
-    if (EXEC_TAGS.has(local)) {
+    if (mayHave(EXEC_SHAPES, local) && EXEC_TAGS.has(local)) {
       if (local === 'style' && closed) {
         const endTag = s.indexOf('</style', end);
         const body = s.slice(end + 1, endTag < 0 ? Math.min(s.length, end + 1 + MAX_TAG_CHARS) : endTag);
@@ -507,27 +539,39 @@ export function scanTags(s: string, orig: string | undefined, strongOnly: boolea
       }
       return hit('xss.active_tag', i, end - i + 1);
     }
-    if (LOADING_TAGS.has(local) && attrs > 0) return hit('xss.active_tag', i, end - i + 1);
+    if (attrs > 0 && mayHave(LOADING_SHAPES, local) && LOADING_TAGS.has(local))
+      return hit('xss.active_tag', i, end - i + 1);
     // every script scheme ends with `:` (the next colon is remembered: tags only move forward)
     if (nextColon >= 0 && nextColon < j) nextColon = s.indexOf(':', j);
     if (attrs > 0 && nextColon >= 0 && nextColon < end && schemeInTag(s, j, end))
       return hit('xss.script_url', i, end - i + 1);
-    if (local.startsWith('import') && s.slice(nameStart, end).indexOf('implementation') >= 0)
+    if (
+      local.charCodeAt(0) === 105 /* i */ &&
+      local.startsWith('import') &&
+      s.slice(nameStart, end).indexOf('implementation') >= 0
+    )
       return hit('xss.legacy_vector', i, end - i + 1);
     if (risky) return hit(risky, i, end - i + 1);
     // `<img xmlns="x-schema:…">`, `<x:script xmlns:x="…/xhtml">`, `<a xmlns:xsi=… xsi:schemaLocation=…>`,
     // `<xi:include href=…>`; an XML document's own `<x:xmpmeta xmlns:x="adobe:ns:meta/">` is not.
     if (
       (xmlAttrs > 0 && (activeNs || HTML_ELEMENTS.has(local))) ||
-      (name.endsWith(':include') && name.startsWith('xi'))
+      (colon >= 0 && name.endsWith(':include') && name.startsWith('xi'))
     )
       return hit('xss.risky_markup', i, end - i + 1);
     if (
       ended &&
-      (isNamespaceTag(name) || (SHELL_TAGS.has(local) && (attrs > 0 || (closed && local === 'marquee'))))
+      (isNamespaceTag(name) ||
+        (mayHave(SHELL_SHAPES, local) &&
+          SHELL_TAGS.has(local) &&
+          (attrs > 0 || (closed && local === 'marquee'))))
     )
       return hit('xss.risky_markup', i, end - i + 1);
-    if (!strongOnly && !weak && (weakAttrs > 0 || (MARKER_TAGS.has(local) && (closed || attrs > 0))))
+    if (
+      !strongOnly &&
+      !weak &&
+      (weakAttrs > 0 || ((closed || attrs > 0) && mayHave(MARKER_SHAPES, local) && MARKER_TAGS.has(local)))
+    )
       weak = hit('xss.html_injection', i, end - i + 1);
   }
   return weak;
