@@ -32,7 +32,7 @@ if (!existsSync(join(DIST, 'index.js'))) {
   process.exit(2);
 }
 // The same readers, judging and table helpers `palisade eval` uses.
-const { readRequests, EVAL_SETS, Confusion, rates, formatTable, confusionTable, pct } = await import(
+const { readRequests, EVAL_SETS, Confusion, rates, formatTable, confusionTable, evalTable } = await import(
   join(DIST, 'index.js')
 );
 
@@ -353,21 +353,10 @@ async function main() {
   agent.destroy();
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
 
-  const t = [['set', 'attacks', 'TPR', 'benign', 'FPR', 'balanced acc.', 'noise dropped']];
-  for (const r of rows)
-    t.push([
-      r.set,
-      String(r.attacks),
-      pct(r.tpr),
-      String(r.benign),
-      pct(r.fpr),
-      pct(r.balancedAccuracy),
-      String(r.dropped),
-    ]);
   process.stdout.write(
     `OWASP CRS ${versions()['modsecurity-crs']} PL1 (ModSecurity ${versions()['libapache2-mod-security2']}) at ${opt.target} over ${opt.corpus} (detected = HTTP 403), ${secs.toFixed(1)} s\n\n`,
   );
-  process.stdout.write(`${formatTable(t)}\n\n`);
+  process.stdout.write(`${evalTable(rows)}\n\n`);
   for (const s of EVAL_SETS) {
     for (const reason of Object.values(s.ignoreAttackClasses ?? {}))
       process.stdout.write(`note: ${reason}\n`);

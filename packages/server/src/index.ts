@@ -9,5 +9,5 @@ export {
 } from './scan/read-records.js';
 export { Confusion, rates, isDetected, pct } from './scan/metrics.js';
 export { scanFile, buildEngine, formatTable, confusionTable } from './cli/scan-command.js';
-export { evaluate, EVAL_SETS } from './cli/eval-command.js';
+export { evaluate, evalTable, EVAL_SETS } from './cli/eval-command.js';
 export { ERRORS, PalisadeError, type ErrorCode } from './errors.js';
