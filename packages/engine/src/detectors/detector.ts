@@ -47,3 +47,21 @@ export function snippet(s: string, index = 0, length = 0, max = 160): string {
   const start = Math.max(0, Math.min(index - Math.floor((max - length) / 2), s.length - max));
   return s.slice(start, start + max);
 }
+
+/**
+ * The rule definer of one class: `const r = ruleDefiner('xxe')`, then
+ * `r('external_entity', 'critical', 0.95, 'SYSTEM or PUBLIC entity')`. `versions` names the rules whose
+ * logic changed since version 1 (`{ java_class: 2 }`).
+ */
+export function ruleDefiner(
+  cls: AttackClass,
+  versions: Readonly<Record<string, number>> = {},
+): (name: string, severity: Severity, confidence: number, description: string) => RuleDef {
+  return (name, severity, confidence, description) => ({
+    id: `${cls}.${name}`,
+    version: versions[name] ?? 1,
+    severity,
+    confidence,
+    description,
+  });
+}

@@ -1,7 +1,8 @@
-import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
-import { snippet } from '../detector.js';
+import { ruleDefiner, type DetectorFactory, type Reporter, type RuleDef, snippet } from '../detector.js';
 import { ARGS, Flag, Kind, type Value } from '../../value.js';
 import { phpCallableGroup, phpConcatName, phpVariableCall, riskyPhpName } from './php-callable.js';
+
+const r = ruleDefiner('code_injection');
 
 /**
  * Server-side code injection outside templates (CRS 933 PHP, 934 Node/Python/Ruby/Perl, and the Java
@@ -40,10 +41,6 @@ const RULES: readonly RuleDef[] = [
   r('perl', 'critical', 0.85, 'Perl interpolated code block @{[ ... ]}'),
   r('java', 'critical', 0.9, 'Java/OGNL/SpEL code execution (Runtime.getRuntime, class.module.classLoader)'),
 ];
-
-function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
-  return { id: `code_injection.${name}`, version: 1, severity, confidence, description };
-}
 
 // PHP functions whose call is an attack in request data (CRS 933150 and friends).
 const PHP_STRONG = [

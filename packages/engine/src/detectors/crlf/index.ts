@@ -1,5 +1,4 @@
-import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
-import { snippet } from '../detector.js';
+import { type DetectorFactory, type Reporter, type RuleDef, snippet } from '../detector.js';
 import { ARGS, Flag, Kind, type Value } from '../../value.js';
 
 /**

@@ -1,7 +1,9 @@
-import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
-import { snippet } from '../detector.js';
+import { ruleDefiner, type DetectorFactory, type Reporter, type RuleDef, snippet } from '../detector.js';
 import type { ParsedRequest } from '../../request/parse-request.js';
 import { ARGS, Kind, type Value } from '../../value.js';
+
+// session_fixation v2: a foreign Referer now reports session_fixation_offsite instead.
+const r = ruleDefiner('csrf', { session_fixation: 2 });
 
 /**
  * Cross-site request forgery and its cousin, session fixation (CRS 943).
@@ -42,17 +44,6 @@ const RULES: readonly RuleDef[] = [
     'value that sets a cookie (document.cookie=...;domain=, http-equiv=set-cookie)',
   ),
 ];
-
-function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
-  // session_fixation v2: a foreign Referer now reports session_fixation_offsite instead.
-  return {
-    id: `csrf.${name}`,
-    version: name === 'session_fixation' ? 2 : 1,
-    severity,
-    confidence,
-    description,
-  };
-}
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 // Session cookie names that apps accept in the URL too (the fixation vector).

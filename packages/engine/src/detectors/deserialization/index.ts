@@ -1,9 +1,11 @@
-import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
-import { snippet } from '../detector.js';
+import { ruleDefiner, type DetectorFactory, type Reporter, type RuleDef, snippet } from '../detector.js';
 import type { ParsedRequest } from '../../request/parse-request.js';
 import { ARGS, Kind, type Value } from '../../value.js';
 import { base64Bytes } from '../../decode/index.js';
 import { LiteralSet } from './literal-set.js';
+
+// java_class v2: whole values and code context moved to java_class_injection.
+const r = ruleDefiner('deserialization', { java_class: 2 });
 
 /**
  * Serialized-object markers (CRS 944 and the PHP part of 933170): Java streams and gadget classes,
@@ -45,17 +47,6 @@ const RULES: readonly RuleDef[] = [
   r('node_serialize', 'critical', 0.95, 'node-serialize / funcster function marker'),
   r('ruby_marshal', 'critical', 0.85, 'Ruby Marshal stream carrying a known gadget class'),
 ];
-
-function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
-  // java_class v2: whole values and code context moved to java_class_injection.
-  return {
-    id: `deserialization.${name}`,
-    version: name === 'java_class' ? 2 : 1,
-    severity,
-    confidence,
-    description,
-  };
-}
 
 // Gadget chain classes (ysoserial, marshalsec) and command classes; matched in lower case.
 const JAVA_GADGETS = [

@@ -1,6 +1,7 @@
-import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
-import { snippet } from '../detector.js';
+import { ruleDefiner, type DetectorFactory, type Reporter, type RuleDef, snippet } from '../detector.js';
 import { ARGS, Flag, Kind, type Value } from '../../value.js';
+
+const r = ruleDefiner('nosqli');
 
 /**
  * NoSQL (MongoDB) injection. Three shapes:
@@ -22,10 +23,6 @@ const RULES: readonly RuleDef[] = [
   ),
   r('js_tautology', 'high', 0.6, "JavaScript tautology ('a'=='a', || 1==1)"),
 ];
-
-function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
-  return { id: `nosqli.${name}`, version: 1, severity, confidence, description };
-}
 
 // Query and aggregation operators that change a query's meaning when a client can inject them.
 const OPERATORS = new Set([

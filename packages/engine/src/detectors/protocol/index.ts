@@ -1,5 +1,4 @@
-import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
-import { snippet } from '../detector.js';
+import { ruleDefiner, type DetectorFactory, type Reporter, type RuleDef, snippet } from '../detector.js';
 import type { ParsedRequest } from '../../request/parse-request.js';
 import { ARGS, Kind, type Value } from '../../value.js';
 import { charsetClass } from './charsets.js';
@@ -45,6 +44,7 @@ const V2 = new Set([
   'charset_not_allowed',
   'invalid_content_type',
 ]);
+const r = ruleDefiner('protocol', Object.fromEntries([...V2].map((n) => [n, 2])));
 const RULES: readonly RuleDef[] = [
   r('limit_exceeded', 'medium', 0.6, 'a size limit was exceeded; the rest was not inspected'),
   r('invalid_encoding', 'low', 0.5, 'malformed percent-encoding'),
@@ -146,10 +146,6 @@ const RULES: readonly RuleDef[] = [
     'multipart part with a Content-Transfer-Encoding (quoted-printable, base64)',
   ),
 ];
-
-function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
-  return { id: `protocol.${name}`, version: V2.has(name) ? 2 : 1, severity, confidence, description };
-}
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Header names every browser sends (all valid tokens): they skip the `TOKEN` test. */

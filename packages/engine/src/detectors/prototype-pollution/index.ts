@@ -1,7 +1,8 @@
-import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
-import { snippet } from '../detector.js';
+import { ruleDefiner, type DetectorFactory, type Reporter, type RuleDef, snippet } from '../detector.js';
 import type { ParsedRequest } from '../../request/parse-request.js';
 import { ARGS, Kind, type Value } from '../../value.js';
+
+const r = ruleDefiner('prototype_pollution');
 
 /**
  * Prototype pollution: `__proto__` or `constructor` → `prototype` used as a path segment, in a
@@ -13,10 +14,6 @@ const RULES: readonly RuleDef[] = [
   r('key', 'critical', 0.95, '__proto__ or constructor.prototype as a parameter name or JSON key segment'),
   r('path_value', 'critical', 0.85, '__proto__ or constructor.prototype path inside a value'),
 ];
-
-function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
-  return { id: `prototype_pollution.${name}`, version: 1, severity, confidence, description };
-}
 
 // A separator before and after the segment: `.`, `[`, `]`, quotes, `:` (React flight refs), `/`.
 const PROTO_SEGMENT = /(?:^|[.[\]'"`:/\s{,=])__proto__(?:$|[.[\]'"`:/\s=])/;

@@ -1,7 +1,6 @@
-import type { DetectorFactory, RuleDef, Reporter } from '../detector.js';
+import { type DetectorFactory, type RuleDef, type Reporter, snippet } from '../detector.js';
 import type { ParsedRequest } from '../../request/parse-request.js';
 import { Kind, type Value } from '../../value.js';
-import { snippet } from '../detector.js';
 
 /**
  * Remote file inclusion: a parameter whose value is a URL to another host, in the shape an

@@ -1,6 +1,5 @@
-import type { DetectorFactory, RuleDef, Reporter } from '../detector.js';
+import { type DetectorFactory, type RuleDef, type Reporter, snippet } from '../detector.js';
 import { Kind, ARGS, Flag, type Value } from '../../value.js';
-import { snippet } from '../detector.js';
 import { pathSkeleton, countClimbs, urlDecodeNibbles } from './skeleton.js';
 
 /**

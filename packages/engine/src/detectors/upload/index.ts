@@ -1,7 +1,6 @@
-import type { DetectorFactory, RuleDef, Reporter } from '../detector.js';
+import { type DetectorFactory, type RuleDef, type Reporter, snippet } from '../detector.js';
 import type { ParsedRequest } from '../../request/parse-request.js';
 import { Kind } from '../../value.js';
-import { snippet } from '../detector.js';
 
 /**
  * Malicious file uploads. A multipart file part is judged as a whole: its file name (what the

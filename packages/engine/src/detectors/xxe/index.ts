@@ -1,6 +1,7 @@
-import type { DetectorFactory, Reporter, RuleDef } from '../detector.js';
-import { snippet } from '../detector.js';
+import { ruleDefiner, type DetectorFactory, type Reporter, type RuleDef, snippet } from '../detector.js';
 import { ARGS, Flag, Kind, type Value } from '../../value.js';
+
+const r = ruleDefiner('xxe');
 
 /**
  * XML external entities and their relatives, in XML bodies (the parser hands the DOCTYPE over as
@@ -19,10 +20,6 @@ const RULES: readonly RuleDef[] = [
   r('xslt', 'critical', 0.85, 'XSLT stylesheet with file, network or extension functions'),
   r('cdata_split', 'critical', 0.85, 'markup hidden by CDATA splitting (<![CDATA[<]]>script)'),
 ];
-
-function r(name: string, severity: RuleDef['severity'], confidence: number, description: string): RuleDef {
-  return { id: `xxe.${name}`, version: 1, severity, confidence, description };
-}
 
 // `<!ENTITY [%] name SYSTEM|PUBLIC`; names and keywords are case-insensitive for lenient parsers.
 const ENTITY_DECL = /<!entity\s+(%\s*)?([^\s"'>%]+)\s*(system|public)?/g;
