@@ -3,6 +3,7 @@
  * No I/O, no clock, no globals.
  */
 export * from './types.js';
+export * from './event.js';
 export { createEngine, decide, SEVERITY_POINTS, type Engine } from './engine.js';
 export {
   compileConfig,
