@@ -96,6 +96,18 @@ export interface SecurityEvent {
   raw?: string;
   /** True when `raw` was cut at the capture limit. */
   raw_truncated?: boolean;
+  /** For `kind: 'honeypot'`: which decoy was hit and what the visitor tried there. */
+  honeypot?: HoneypotHit;
+}
+
+export interface HoneypotHit {
+  /** The decoy's name, e.g. `wp-login`, `env-file`, `admin-panel`. */
+  trap: string;
+  username?: string;
+  /** The password the visitor tried (attacker data, kept encrypted at rest like `raw`). */
+  password?: string;
+  /** A command or query the visitor tried to run through the decoy. */
+  command?: string;
 }
 
 /** Longest accepted event id. */
