@@ -1,0 +1,236 @@
+/**
+ * The server's configuration: one file (`palisade.config.json`, `.yaml` or `.yml`) plus `PALISADE_*`
+ * environment variables plus command-line flags, in that order of precedence (later wins). Validated
+ * at start against one schema; any unknown key or bad value is a PAL_ERR_CONFIG naming it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { compileConfig, ConfigError, type EngineConfig } from '@palisade/engine';
+import { parse as parseYaml } from 'yaml';
+import { PalisadeError } from '../errors.js';
+import { checkObject, type Schema } from './schema.js';
+
+export interface ServerConfig {
+  /** Where the database, key file, install secret and first API key live. */
+  data_dir: string;
+  /** SQLite database file; default `<data_dir>/palisade.db`. */
+  db: string;
+  /** Address of `palisade serve` (ingest, API, metrics). */
+  listen: string;
+  /** Retention in days: older events are purged hourly. 0 keeps everything. */
+  retention_days: number;
+  engine: EngineConfig;
+  writer: { max_queue: number; batch_size: number; flush_ms: number };
+  ingest: { max_events_per_request: number; max_body_bytes: number };
+  enrich: {
+    geo: boolean;
+    asn: boolean;
+    /** Folder of IP/CIDR list files; default `<config dir>/blocklists`. */
+    blocklist_dir: string;
+    abuseipdb: { api_key: string; threshold: number } | null;
+  };
+  proxy: {
+    upstream: string;
+    listen: string;
+    trusted_proxies: string[];
+    max_body_bytes: number;
+    record_all: boolean;
+    honeypot: boolean;
+  };
+}
+
+export const DEFAULT_LISTEN = '127.0.0.1:8470';
+export const DEFAULT_PROXY_LISTEN = '127.0.0.1:8080';
+export const CONFIG_FILES = ['palisade.config.json', 'palisade.config.yaml', 'palisade.config.yml'];
+
+const SCHEMA: Schema = {
+  data_dir: { type: 'string' },
+  db: { type: 'string' },
+  listen: { type: 'hostport' },
+  retention_days: { type: 'int', min: 0, max: 36500 },
+  engine: { type: 'any' },
+  writer: {
+    type: 'object',
+    fields: {
+      max_queue: { type: 'int', min: 1, max: 1_000_000 },
+      batch_size: { type: 'int', min: 1, max: 10_000 },
+      flush_ms: { type: 'int', min: 0, max: 60_000 },
+    },
+  },
+  ingest: {
+    type: 'object',
+    fields: {
+      max_events_per_request: { type: 'int', min: 1, max: 100_000 },
+      max_body_bytes: { type: 'int', min: 1024, max: 1 << 30 },
+    },
+  },
+  enrich: {
+    type: 'object',
+    fields: {
+      geo: { type: 'bool' },
+      asn: { type: 'bool' },
+      blocklist_dir: { type: 'string' },
+      abuseipdb: {
+        type: 'object',
+        nullable: true,
+        fields: { api_key: { type: 'string' }, threshold: { type: 'int', min: 0, max: 100 } },
+      },
+    },
+  },
+  proxy: {
+    type: 'object',
+    fields: {
+      upstream: { type: 'url' },
+      listen: { type: 'hostport' },
+      trusted_proxies: { type: 'strings' },
+      max_body_bytes: { type: 'int', min: 1024, max: 1 << 30 },
+      record_all: { type: 'bool' },
+      honeypot: { type: 'bool' },
+    },
+  },
+};
+
+/** `PALISADE_X` → config path. Secrets come only from the environment or files, never flags. */
+const ENV: Readonly<Record<string, string>> = {
+  PALISADE_DATA_DIR: 'data_dir',
+  PALISADE_DB: 'db',
+  PALISADE_LISTEN: 'listen',
+  PALISADE_RETENTION_DAYS: 'retention_days',
+  PALISADE_MODE: 'engine.mode',
+  PALISADE_SENSITIVITY: 'engine.sensitivity',
+  PALISADE_UPSTREAM: 'proxy.upstream',
+  PALISADE_PROXY_LISTEN: 'proxy.listen',
+  PALISADE_TRUSTED_PROXIES: 'proxy.trusted_proxies',
+  PALISADE_ABUSEIPDB_KEY: 'enrich.abuseipdb.api_key',
+};
+
+function defaults(dataDir: string, configDir: string): ServerConfig {
+  return {
+    data_dir: dataDir,
+    db: join(dataDir, 'palisade.db'),
+    listen: DEFAULT_LISTEN,
+    retention_days: 30,
+    engine: {},
+    writer: { max_queue: 10_000, batch_size: 500, flush_ms: 20 },
+    ingest: { max_events_per_request: 1000, max_body_bytes: 10 << 20 },
+    enrich: { geo: true, asn: true, blocklist_dir: join(configDir, 'blocklists'), abuseipdb: null },
+    proxy: {
+      upstream: '',
+      listen: DEFAULT_PROXY_LISTEN,
+      trusted_proxies: [],
+      max_body_bytes: 10 << 20,
+      record_all: true,
+      honeypot: true,
+    },
+  };
+}
+
+export interface LoadOptions {
+  /** Explicit config file (`--config`); otherwise `PALISADE_CONFIG`, then the first of CONFIG_FILES in cwd. */
+  file?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+  /** Command-line values by config path (`db`, `listen`, `proxy.upstream`, ...); undefined ones are ignored. */
+  flags?: Readonly<Record<string, string | number | boolean | undefined>>;
+}
+
+/** Reads, merges and validates the configuration; throws PAL_ERR_CONFIG naming the bad key. */
+export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: string | null } {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const file = findConfigFile(opts.file ?? env.PALISADE_CONFIG, cwd);
+  const fromFile = file ? readConfigFile(file) : {};
+  const layered: Record<string, unknown> = structuredClone(fromFile);
+  for (const [name, path] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') setPath(layered, path, envValue(path, raw));
+  }
+  for (const [path, v] of Object.entries(opts.flags ?? {})) if (v !== undefined) setPath(layered, path, v);
+
+  const explicitDataDir = typeof layered.data_dir === 'string';
+  if (explicitDataDir) layered.data_dir = resolve(cwd, layered.data_dir as string);
+  // A database given without a data dir keeps its keys and secrets beside it.
+  if (!explicitDataDir && typeof layered.db === 'string') layered.data_dir = dirname(resolve(cwd, layered.db));
+  const dataDir = (layered.data_dir as string | undefined) ?? resolve(cwd, 'data');
+  const base = defaults(dataDir, file ? dirname(file) : cwd);
+
+  checkObject(SCHEMA, layered, '');
+  const merged = mergeInto(base, layered) as ServerConfig;
+  merged.db = resolve(cwd, merged.db);
+  if (merged.enrich.abuseipdb && !merged.enrich.abuseipdb.api_key)
+    throw new PalisadeError('PAL_ERR_CONFIG', 'enrich.abuseipdb.api_key: required when abuseipdb is set');
+  if (merged.enrich.abuseipdb) merged.enrich.abuseipdb.threshold ??= 50;
+  try {
+    compileConfig(merged.engine);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new PalisadeError('PAL_ERR_CONFIG', `engine.${e.field}: ${e.message}`);
+    throw e;
+  }
+  return { ...merged, file };
+}
+
+function findConfigFile(explicit: string | undefined, cwd: string): string | null {
+  if (explicit) {
+    const p = resolve(cwd, explicit);
+    if (!existsSync(p)) throw new PalisadeError('PAL_ERR_CONFIG', `config file ${p} does not exist`);
+    return p;
+  }
+  for (const name of CONFIG_FILES) if (existsSync(join(cwd, name))) return join(cwd, name);
+  return null;
+}
+
+const MAX_CONFIG_BYTES = 1 << 20;
+
+function readConfigFile(path: string): Record<string, unknown> {
+  const text = readFileSync(path, 'utf8');
+  if (text.length > MAX_CONFIG_BYTES) throw new PalisadeError('PAL_ERR_CONFIG', `${path}: larger than 1 MiB`);
+  let parsed: unknown;
+  try {
+    parsed = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
+  } catch (e) {
+    throw new PalisadeError('PAL_ERR_CONFIG', `${path}: ${(e as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new PalisadeError('PAL_ERR_CONFIG', `${path}: the top level must be an object`);
+  return parsed as Record<string, unknown>;
+}
+
+function envValue(path: string, raw: string): unknown {
+  if (path === 'retention_days') return /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (path === 'proxy.trusted_proxies')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  return raw;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const k of keys.slice(0, -1)) {
+    const next = node[k];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[k] = {};
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function mergeInto(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(over)) {
+    const b = base[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b))
+      mergeInto(b as Record<string, unknown>, v as Record<string, unknown>);
+    else base[k] = v;
+  }
+  return base;
+}
+
+/** Splits `HOST:PORT` (IPv6 in brackets) for `server.listen`. */
+export function splitHostPort(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new PalisadeError('PAL_ERR_CONFIG', `"${value}" is not HOST:PORT`);
+  return { host: (m[1] ?? m[2])!, port };
+}
