@@ -14,7 +14,10 @@ export interface EventSink {
 }
 
 export class DropError extends Error {
-  constructor(readonly reason: 'queue_full' | 'closing' | 'invalid' | 'write_failed', message?: string) {
+  constructor(
+    readonly reason: 'queue_full' | 'closing' | 'invalid' | 'write_failed',
+    message?: string,
+  ) {
     super(message ?? `event dropped: ${reason}`);
     this.name = 'DropError';
   }

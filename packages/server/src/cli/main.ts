@@ -6,6 +6,19 @@ import { runScan, buildEngine, formatTable } from './scan-command.js';
 import { runEval } from './eval-command.js';
 import { runBench } from './bench-command.js';
 import { runDemo } from './demo-command.js';
+import { runServe } from './serve-command.js';
+import { runProxyCommand } from './proxy-command.js';
+import { loadConfig } from '../config/config.js';
+import {
+  runApiKeyCreate,
+  runApiKeyList,
+  runApiKeyRevoke,
+  runBackup,
+  runKeysList,
+  runKeysRotate,
+  runPurge,
+  runRestore,
+} from '../store/index.js';
 
 const USAGE = `palisade — web application firewall and security-event platform
 
@@ -19,10 +32,32 @@ Usage:
   palisade demo                              inspect a few sample requests and explain them
   palisade rules [--json]                    list every detection rule (id, version, class, severity)
 
+  palisade serve [--listen HOST:PORT] [--db PATH] [--demo]
+                                             the collector, read API and metrics on SQLite (embedded default);
+                                             --demo adds a demo shop behind the proxy, with mixed traffic
+  palisade proxy --upstream URL [--listen HOST:PORT] [--db PATH]
+                                             reverse proxy that inspects, blocks and records every request
+  palisade purge [--days N] [--db PATH]      delete events older than N days (default: retention_days, 30)
+  palisade backup --out FILE.sql [--db PATH] complete SQL dump (schema + data), consistent while serving
+  palisade restore FILE.sql [--db PATH] [--force]
+                                             load a dump into a new database (--force replaces an existing one)
+  palisade keys rotate [--retire] [--db PATH]
+                                             add a new encryption key and re-encrypt stored payloads
+  palisade keys list [--db PATH]             encryption keys and how many values each protects
+  palisade apikey create --name NAME --scope S [--scope S]... [--db PATH]
+                                             create an API key (scopes: admin ingest read raw label ban);
+                                             the secret is printed once
+  palisade apikey list | apikey revoke ID [--db PATH]
+
 Options for scan, eval, bench:
   --config FILE        engine configuration (JSON; see README "Engine configuration")
   --mode block|monitor
   --sensitivity low|balanced|high|paranoid
+Options for serve, proxy and the store commands:
+  --config FILE        server configuration (palisade.config.json|yaml; see README "Configuration");
+                       PALISADE_* environment variables override it, flags override both
+  --db PATH            SQLite database (default ./data/palisade.db)
+  --json               machine-readable output (store commands)
   -h, --help
 `;
 
@@ -46,6 +81,15 @@ export async function main(argv: string[]): Promise<number> {
       verbose: { type: 'boolean', short: 'v' },
       json: { type: 'boolean' },
       set: { type: 'string', multiple: true },
+      db: { type: 'string' },
+      listen: { type: 'string' },
+      upstream: { type: 'string' },
+      demo: { type: 'boolean' },
+      days: { type: 'string' },
+      force: { type: 'boolean' },
+      retire: { type: 'boolean' },
+      name: { type: 'string' },
+      scope: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -54,6 +98,20 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const engineOpts = { config: values.config, mode: values.mode, sensitivity: values.sensitivity };
+  // serve, proxy and the store commands read the server configuration (file + env + flags).
+  const serverConfig = () =>
+    loadConfig({
+      file: values.config,
+      flags: {
+        db: values.db,
+        listen: values.listen,
+        'proxy.upstream': values.upstream,
+        'engine.mode': values.mode,
+        'engine.sensitivity': values.sensitivity,
+      },
+    });
+  const store = () => ({ db: serverConfig().db, json: values.json });
+  const sub = positionals[0];
   switch (command) {
     case 'scan':
       if (positionals.length > 1)
@@ -84,6 +142,51 @@ export async function main(argv: string[]): Promise<number> {
         );
       return 0;
     }
+    case 'serve':
+      return runServe({ config: serverConfig(), demo: values.demo });
+    case 'proxy': {
+      const config = serverConfig();
+      if (values.listen) config.proxy.listen = values.listen;
+      if (!config.proxy.upstream)
+        throw new PalisadeError(
+          'PAL_ERR_CLI_USAGE',
+          'proxy needs --upstream URL (or proxy.upstream in the config)',
+        );
+      return runProxyCommand(config);
+    }
+    case 'purge': {
+      const days = values.days === undefined ? serverConfig().retention_days : Number(values.days);
+      if (!Number.isInteger(days) || days < 0)
+        throw new PalisadeError('PAL_ERR_CLI_USAGE', '--days must be a whole number of days');
+      return runPurge({ ...store(), days });
+    }
+    case 'backup':
+      if (!values.out) throw new PalisadeError('PAL_ERR_CLI_USAGE', 'backup needs --out FILE.sql');
+      return runBackup({ ...store(), out: values.out });
+    case 'restore':
+      if (!sub)
+        throw new PalisadeError(
+          'PAL_ERR_CLI_USAGE',
+          'restore needs the dump file: palisade restore FILE.sql',
+        );
+      return runRestore({ ...store(), file: sub, force: values.force });
+    case 'keys':
+      if (sub === 'rotate') return runKeysRotate({ ...store(), retire: values.retire });
+      if (sub === 'list') return runKeysList(store());
+      throw new PalisadeError('PAL_ERR_CLI_USAGE', 'keys takes rotate or list');
+    case 'apikey':
+      if (sub === 'create') {
+        if (!values.name || !values.scope?.length)
+          throw new PalisadeError(
+            'PAL_ERR_CLI_USAGE',
+            'apikey create needs --name NAME and at least one --scope',
+          );
+        return runApiKeyCreate({ ...store(), name: values.name, scopes: values.scope });
+      }
+      if (sub === 'list') return runApiKeyList(store());
+      if (sub === 'revoke' && positionals[1] && /^\d+$/.test(positionals[1]))
+        return runApiKeyRevoke({ ...store(), id: Number(positionals[1]) });
+      throw new PalisadeError('PAL_ERR_CLI_USAGE', 'apikey takes create, list or revoke ID');
     default:
       throw new PalisadeError('PAL_ERR_CLI_USAGE', `unknown command "${command}"; see palisade --help`);
   }

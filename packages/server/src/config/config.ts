@@ -150,12 +150,13 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
   const explicitDataDir = typeof layered.data_dir === 'string';
   if (explicitDataDir) layered.data_dir = resolve(cwd, layered.data_dir as string);
   // A database given without a data dir keeps its keys and secrets beside it.
-  if (!explicitDataDir && typeof layered.db === 'string') layered.data_dir = dirname(resolve(cwd, layered.db));
+  if (!explicitDataDir && typeof layered.db === 'string')
+    layered.data_dir = dirname(resolve(cwd, layered.db));
   const dataDir = (layered.data_dir as string | undefined) ?? resolve(cwd, 'data');
   const base = defaults(dataDir, file ? dirname(file) : cwd);
 
   checkObject(SCHEMA, layered, '');
-  const merged = mergeInto(base, layered) as ServerConfig;
+  const merged = mergeInto(base as unknown as Record<string, unknown>, layered) as unknown as ServerConfig;
   merged.db = resolve(cwd, merged.db);
   if (merged.enrich.abuseipdb && !merged.enrich.abuseipdb.api_key)
     throw new PalisadeError('PAL_ERR_CONFIG', 'enrich.abuseipdb.api_key: required when abuseipdb is set');
@@ -163,7 +164,8 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
   try {
     compileConfig(merged.engine);
   } catch (e) {
-    if (e instanceof ConfigError) throw new PalisadeError('PAL_ERR_CONFIG', `engine.${e.field}: ${e.message}`);
+    if (e instanceof ConfigError)
+      throw new PalisadeError('PAL_ERR_CONFIG', `engine.${e.field}: ${e.message}`);
     throw e;
   }
   return { ...merged, file };

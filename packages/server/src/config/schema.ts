@@ -46,7 +46,8 @@ function checkField(field: Field, v: unknown, key: string): void {
       return;
     }
     case 'enum':
-      if (typeof v !== 'string' || !field.values.includes(v)) fail(key, `must be one of ${field.values.join(', ')}`);
+      if (typeof v !== 'string' || !field.values.includes(v))
+        fail(key, `must be one of ${field.values.join(', ')}`);
       return;
     case 'url':
       if (typeof v !== 'string' || (v !== '' && !/^https?:\/\/[^\s/]+/.test(v)))

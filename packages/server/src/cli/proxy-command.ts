@@ -1,0 +1,27 @@
+/**
+ * `palisade proxy`: the reverse proxy in front of any app, recording into the embedded store (the
+ * same pipeline as `serve`: enrichment, batched durable writes, bans).
+ */
+import type { ServerConfig } from '../config/config.js';
+import { openPipeline } from '../serve/pipeline.js';
+import { runProxy } from '../proxy/index.js';
+
+export async function runProxyCommand(config: ServerConfig): Promise<number> {
+  const pipeline = await openPipeline(config, { log: (l) => process.stderr.write(`palisade: ${l}\n`) });
+  const running = await runProxy({
+    listen: config.proxy.listen,
+    upstream: config.proxy.upstream,
+    engine: pipeline.engine,
+    sink: pipeline.sink,
+    bans: pipeline.bans,
+    trustedProxies: config.proxy.trusted_proxies,
+    maxBodyBytes: config.proxy.max_body_bytes,
+    recordAll: config.proxy.record_all,
+    ...(config.proxy.honeypot ? {} : { honeypot: false as const }),
+    sourceName: `proxy:${config.proxy.listen}`,
+    flush: () => pipeline.close(),
+  });
+  process.stdout.write(`  recording into ${config.db}\n`);
+  await running.stopped;
+  return 0;
+}

@@ -1,0 +1,212 @@
+/**
+ * The HTTP face of `palisade serve` (Fastify): the collector's ingest endpoint, the ban feed for
+ * sensors, a minimal read API (events list and detail), health and Prometheus metrics. Every
+ * response is an allow-list of fields; every error is `{ error: { code, message, details } }`.
+ * The full API with users and roles and the dashboard come in later issues.
+ */
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { SecurityEvent } from '@palisade/engine';
+import { ERRORS, PalisadeError, type ErrorCode } from '../errors.js';
+import { DropError } from '../sink.js';
+import type { Pipeline } from './pipeline.js';
+import { renderMetrics } from './metrics.js';
+import {
+  activeBans,
+  getEvent,
+  listEvents,
+  verifyApiKey,
+  type ApiKeyScope,
+  type EventFilter,
+} from '../store/index.js';
+
+export interface AppOptions {
+  pipeline: Pipeline;
+  maxEventsPerRequest: number;
+  maxBodyBytes: number;
+  version: string;
+  /** How long ingest waits for room in a full queue before answering 503. */
+  busyWaitMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: { id: number; name: string; scopes: readonly string[] };
+  }
+}
+
+function errorBody(code: ErrorCode, message?: string, details?: unknown) {
+  return { error: { code, message: message ?? ERRORS[code].message, ...(details ? { details } : {}) } };
+}
+
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const { pipeline } = opts;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.maxBodyBytes,
+    trustProxy: false,
+    // Ids in paths and query values are short; reject absurd ones before routing.
+    maxParamLength: 200,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  const started = Date.now();
+
+  app.setErrorHandler(
+    (err: Error & { validation?: unknown; statusCode?: number; code?: string }, _req, reply) => {
+      if (err instanceof PalisadeError)
+        return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
+      if (err.validation) {
+        const v = (err.validation as { instancePath?: string; params?: { missingProperty?: string } }[])[0];
+        const field = (v?.params?.missingProperty ?? v?.instancePath ?? '')
+          .replace(/^\//, '')
+          .replace(/\//g, '.');
+        return reply.status(400).send(errorBody('PAL_ERR_VALIDATION', err.message, { field }));
+      }
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+        return reply.status(413).send(errorBody('PAL_ERR_PAYLOAD_TOO_LARGE'));
+      if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+        return reply.status(err.statusCode).send(errorBody('PAL_ERR_VALIDATION', err.message));
+      pipeline.log(`internal error on ${_req.method} ${_req.routeOptions.url ?? '?'}: ${err.message}`);
+      return reply.status(500).send(errorBody('PAL_ERR_INTERNAL'));
+    },
+  );
+  app.setNotFoundHandler((_req, reply) => reply.status(404).send(errorBody('PAL_ERR_NOT_FOUND')));
+
+  /** Authenticates by API key (`Authorization: Bearer pal_…` or `X-Api-Key`) and checks its scope. */
+  const requireScope = (scope: ApiKeyScope) => async (req: FastifyRequest) => {
+    const auth = req.headers.authorization;
+    const secret = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : req.headers['x-api-key'];
+    if (typeof secret !== 'string' || !secret) throw new PalisadeError('PAL_ERR_AUTH_REQUIRED');
+    const key = await verifyApiKey(pipeline.store, secret);
+    if (!key) throw new PalisadeError('PAL_ERR_AUTH_REQUIRED', 'unknown or revoked API key');
+    if (!key.scopes.includes(scope) && !key.scopes.includes('admin'))
+      throw new PalisadeError('PAL_ERR_FORBIDDEN', `this key lacks the "${scope}" scope`);
+    req.apiKey = key;
+  };
+
+  app.get('/api/v1/health', async () => health());
+  app.get('/healthz', async () => health());
+  function health() {
+    const w = pipeline.writer.stats();
+    return {
+      status: 'ok',
+      version: opts.version,
+      uptime_s: Math.round((Date.now() - started) / 1000),
+      queue: { depth: w.queued, written: w.written, dropped: w.dropped },
+    };
+  }
+
+  app.get('/metrics', async (_req, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderMetrics(pipeline.collectors)),
+  );
+
+  app.post(
+    '/api/v1/ingest',
+    {
+      preHandler: requireScope('ingest'),
+      schema: {
+        body: {
+          type: 'object',
+          required: ['events'],
+          properties: {
+            events: { type: 'array', maxItems: opts.maxEventsPerRequest, items: { type: 'object' } },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const events = (req.body as { events: SecurityEvent[] }).events;
+      if (!(await pipeline.writer.waitWritable(opts.busyWaitMs ?? 2000))) {
+        pipeline.counters.ingest_busy++;
+        return reply.status(503).header('retry-after', '1').send(errorBody('PAL_ERR_BUSY'));
+      }
+      const results = await Promise.allSettled(events.map((e) => pipeline.sink.submit(e)));
+      const rejected: { index: number; reason: string; message: string }[] = [];
+      results.forEach((r, index) => {
+        if (r.status === 'rejected') {
+          const err = r.reason as Error;
+          rejected.push({
+            index,
+            reason: err instanceof DropError ? err.reason : 'write_failed',
+            message: err.message.slice(0, 300),
+          });
+        }
+      });
+      pipeline.counters.ingest_requests++;
+      if (rejected.some((r) => r.reason === 'queue_full' || r.reason === 'closing'))
+        return reply
+          .status(503)
+          .header('retry-after', '1')
+          .send(errorBody('PAL_ERR_BUSY', undefined, { rejected }));
+      return { accepted: events.length - rejected.length, rejected };
+    },
+  );
+
+  app.get('/api/v1/bans/active', { preHandler: requireScope('ingest') }, async (req, reply) => {
+    const bans = (await activeBans(pipeline.store, Date.now())).map((b) => ({
+      value: b.value,
+      reason: b.reason,
+      until: b.until,
+    }));
+    const etag = `"${createHash('sha256').update(JSON.stringify(bans)).digest('base64url').slice(0, 27)}"`;
+    if (req.headers['if-none-match'] === etag) return reply.status(304).header('etag', etag).send();
+    return reply.header('etag', etag).send({ bans });
+  });
+
+  app.get(
+    '/api/v1/events',
+    {
+      preHandler: requireScope('read'),
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', maxLength: 40 },
+            to: { type: 'string', maxLength: 40 },
+            ip: { type: 'string', maxLength: 64 },
+            fingerprint: { type: 'string', maxLength: 64 },
+            class: { type: 'string', maxLength: 40 },
+            rule: { type: 'string', maxLength: 100 },
+            severity: { type: 'string', enum: ['info', 'low', 'medium', 'high', 'critical'] },
+            action: { type: 'string', enum: ['allow', 'log', 'block'] },
+            kind: { type: 'string', enum: ['http', 'auth', 'system', 'network', 'honeypot'] },
+            source: { type: 'string', maxLength: 200 },
+            q: { type: 'string', maxLength: 200 },
+            cursor: { type: 'string', maxLength: 200 },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      return listEvents(pipeline.store, req.query as EventFilter & { cursor?: string; limit?: number });
+    },
+  );
+
+  app.get(
+    '/api/v1/events/:id',
+    {
+      preHandler: requireScope('read'),
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { raw: { type: 'boolean' } },
+        },
+      },
+    },
+    async (req, reply: FastifyReply) => {
+      const { id } = req.params as { id: string };
+      const withRaw = (req.query as { raw?: boolean }).raw === true;
+      if (withRaw && !req.apiKey?.scopes.some((s) => s === 'raw' || s === 'admin'))
+        throw new PalisadeError('PAL_ERR_FORBIDDEN', 'reading the raw request needs the "raw" scope');
+      const event = await getEvent(pipeline.store, id, { withRaw });
+      if (!event) return reply.status(404).send(errorBody('PAL_ERR_NOT_FOUND', `no event ${id}`));
+      return event;
+    },
+  );
+
+  return app;
+}

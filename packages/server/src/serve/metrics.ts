@@ -1,0 +1,68 @@
+/**
+ * Prometheus text exposition (format 0.0.4) for `/metrics`. Components keep their own counters
+ * (`stats()`); a collector reads them at scrape time, so the request path pays nothing for metrics.
+ */
+
+export type MetricType = 'counter' | 'gauge';
+
+export interface Sample {
+  labels?: Readonly<Record<string, string>>;
+  value: number;
+}
+
+export interface Metric {
+  name: string;
+  help: string;
+  type: MetricType;
+  samples: Sample[];
+}
+
+export type Collector = () => Metric[];
+
+/** One metric from a `{ reason: count }` map, one sample per key. */
+export function byLabel(
+  name: string,
+  help: string,
+  type: MetricType,
+  label: string,
+  counts: Readonly<Record<string, number>>,
+): Metric {
+  return {
+    name,
+    help,
+    type,
+    samples: Object.entries(counts).map(([k, value]) => ({ labels: { [label]: k }, value })),
+  };
+}
+
+export function single(name: string, help: string, type: MetricType, value: number): Metric {
+  return { name, help, type, samples: [{ value }] };
+}
+
+const escapeLabel = (v: string): string =>
+  v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const escapeHelp = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+export function renderMetrics(collectors: readonly Collector[]): string {
+  const out: string[] = [];
+  for (const collect of collectors)
+    for (const m of collect()) {
+      out.push(`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.type}`);
+      for (const s of m.samples) {
+        const labels = s.labels
+          ? `{${Object.entries(s.labels)
+              .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+              .join(',')}}`
+          : '';
+        out.push(`${m.name}${labels} ${formatValue(s.value)}`);
+      }
+    }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,158 @@
+/**
+ * The collector's event pipeline, wired once for `serve`, `proxy --db` and tests: the engine, the
+ * store with its batched writer, enrichment, the ban cache and retention. Its `sink` is what every
+ * source submits to: enrich, then write; the promise resolves when the event is committed.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEngine, type Engine, type SecurityEvent } from '@palisade/engine';
+import type { ServerConfig } from '../config/config.js';
+import type { EventSink } from '../sink.js';
+import { DropError } from '../sink.js';
+import {
+  openStore,
+  createWriter,
+  loadKeyring,
+  startRetention,
+  createBanCache,
+  countApiKeys,
+  createApiKey,
+  type BanCache,
+  type Store,
+  type Writer,
+} from '../store/index.js';
+import { createEnricher, type Enricher } from '../enrich/index.js';
+import { byLabel, single, type Collector } from './metrics.js';
+
+export interface Pipeline {
+  engine: Engine;
+  store: Store;
+  writer: Writer;
+  enricher: Enricher;
+  bans: BanCache;
+  sink: EventSink;
+  collectors: Collector[];
+  counters: { ingest_requests: number; ingest_busy: number; enrich_failed: number };
+  /** Where the first admin API key is kept. */
+  apiKeyFile: string;
+  /** Creates an admin API key when the store has none; returns the file it was written to. */
+  ensureInitialApiKey(): Promise<string | undefined>;
+  log(line: string): void;
+  close(): Promise<void>;
+}
+
+export async function openPipeline(
+  config: ServerConfig,
+  opts: { log?: (line: string) => void; retention?: boolean } = {},
+): Promise<Pipeline> {
+  const log = opts.log ?? (() => undefined);
+  const engine = createEngine(config.engine);
+  const keyring = loadKeyring({ dataDir: config.data_dir });
+  const store = await openStore({ path: config.db, keyring });
+  const writer = createWriter(store, {
+    maxQueue: config.writer.max_queue,
+    batchSize: config.writer.batch_size,
+    flushMs: config.writer.flush_ms,
+  });
+  const enricher = createEnricher({
+    dataDir: config.data_dir,
+    geo: config.enrich.geo ? {} : false,
+    asn: config.enrich.asn ? {} : false,
+    blocklistDir: config.enrich.blocklist_dir,
+    ...(config.enrich.abuseipdb
+      ? {
+          abuseipdb: {
+            apiKey: config.enrich.abuseipdb.api_key,
+            threshold: config.enrich.abuseipdb.threshold,
+          },
+        }
+      : {}),
+  });
+  const bans = createBanCache(store);
+  await bans.reload();
+  const retention =
+    opts.retention !== false && config.retention_days > 0
+      ? startRetention(store, { days: config.retention_days, everyMs: 3_600_000 })
+      : undefined;
+  const counters = { ingest_requests: 0, ingest_busy: 0, enrich_failed: 0 };
+
+  const sink: EventSink = {
+    async submit(event: SecurityEvent) {
+      if (!event || typeof event !== 'object' || !event.client || typeof event.client !== 'object')
+        throw new DropError('invalid', 'event.client: required object');
+      try {
+        await enricher.enrich(event);
+      } catch (e) {
+        // Enrichment is best effort: an event is never lost because a lookup failed.
+        counters.enrich_failed++;
+        log(`enrichment failed: ${(e as Error).message}`);
+      }
+      return writer.submit(event);
+    },
+  };
+
+  const apiKeyFile = join(config.data_dir, 'admin-api-key');
+  const collectors: Collector[] = [
+    () => {
+      const w = writer.stats();
+      const e = enricher.stats();
+      return [
+        single('palisade_events_written_total', 'Events committed to the store', 'counter', w.written),
+        single('palisade_write_batches_total', 'Write transactions committed', 'counter', w.batches),
+        single('palisade_queue_depth', 'Events waiting in the write queue', 'gauge', w.queued),
+        byLabel('palisade_events_dropped_total', 'Events refused, by reason', 'counter', 'reason', w.dropped),
+        single(
+          'palisade_ingest_requests_total',
+          'Ingest API batches accepted',
+          'counter',
+          counters.ingest_requests,
+        ),
+        single(
+          'palisade_ingest_busy_total',
+          'Ingest API batches answered 503 (queue full)',
+          'counter',
+          counters.ingest_busy,
+        ),
+        single(
+          'palisade_enrich_failed_total',
+          'Events stored without enrichment after an error',
+          'counter',
+          counters.enrich_failed,
+        ),
+        single('palisade_events_enriched_total', 'Events enriched', 'counter', e.enriched),
+        byLabel(
+          'palisade_enrich_skipped_total',
+          'Enrichment lookups skipped, by reason',
+          'counter',
+          'reason',
+          e.skipped,
+        ),
+      ];
+    },
+  ];
+
+  return {
+    engine,
+    store,
+    writer,
+    enricher,
+    bans,
+    sink,
+    collectors,
+    counters,
+    apiKeyFile,
+    log,
+    async ensureInitialApiKey() {
+      if ((await countApiKeys(store)) > 0) return undefined;
+      const { secret } = await createApiKey(store, 'admin (first start)', ['admin', 'ingest', 'read', 'raw']);
+      writeFileSync(apiKeyFile, `${secret}\n`, { mode: 0o600 });
+      return apiKeyFile;
+    },
+    async close() {
+      retention?.stop();
+      await writer.close();
+      enricher.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The seam between the store and a database engine (STYLE.md #1): a dialect opens the connection,
+ * hands Kysely its `Dialect`, tells the migrations how it spells ids and blobs, and says how many
+ * bound parameters one statement may carry. SQLite lives in dialects/sqlite.ts; PostgreSQL becomes
+ * dialects/postgres.ts implementing the same interface.
+ */
+import type { Dialect } from 'kysely';
+import type { SchemaHooks } from './migrations.js';
+
+export interface StoreDialect {
+  readonly name: 'sqlite' | 'postgres';
+  readonly kysely: Dialect;
+  readonly hooks: SchemaHooks;
+  /** Most bound parameters one statement may carry (multi-row inserts are cut to fit). */
+  readonly maxParams: number;
+  /** A human name of the database for messages (file path or host/db, never a password). */
+  readonly location: string;
+  /** Releases resources not owned by Kysely (Kysely's own destroy() closes the connection). */
+  close(): Promise<void>;
+}

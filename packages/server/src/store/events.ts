@@ -1,0 +1,376 @@
+/**
+ * Event repository: idempotent batch inserts (one transaction per batch, `ON CONFLICT DO NOTHING`
+ * by id, child rows only for newly inserted events), filtered keyset paging newest first, single
+ * event reads with findings (and the decrypted raw payload on request), and counts.
+ */
+import type { Action, EventKind, Finding, SecurityEvent, Severity } from '@palisade/engine';
+import { EVENT_ID_MAX, SEVERITIES } from '@palisade/engine';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SqlBool,
+  type Transaction,
+} from 'kysely';
+import { PalisadeError } from '../errors.js';
+import type { Database, EventRow } from './schema.js';
+import type { Store } from './store.js';
+import { eventTimeMs, validateEvent } from './validate-event.js';
+import {
+  eventToRow,
+  findingRows,
+  honeypotRow,
+  rowToEvent,
+  rowToFinding,
+  type HoneypotRow,
+} from './event-rows.js';
+import type { Keyring } from './crypto.js';
+
+export const LIST_LIMIT_MAX = 500;
+export const LIST_LIMIT_DEFAULT = 100;
+const Q_MAX = 256;
+const CURSOR_MAX = 256;
+const ACTIONS: readonly string[] = ['allow', 'log', 'block'];
+
+export interface InsertResult {
+  /** Events newly written by this call. */
+  inserted: number;
+  /** Events whose id was already stored (or repeated within the batch): nothing written for them. */
+  duplicates: number;
+}
+
+/** Rows per statement so that rows × columns stays under the dialect's parameter limit. */
+function chunk<T extends object>(rows: T[], maxParams: number): T[][] {
+  if (rows.length === 0) return [];
+  const cols = Object.keys(rows[0]!).length;
+  const per = Math.max(1, Math.floor(maxParams / cols));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += per) out.push(rows.slice(i, i + per));
+  return out;
+}
+
+async function upsertSources(
+  trx: Transaction<Database>,
+  store: Store,
+  batch: { e: SecurityEvent; tsMs: number }[],
+): Promise<Map<string, number>> {
+  const span = new Map<string, { type: string; first: number; last: number }>();
+  for (const { e, tsMs } of batch) {
+    const s = span.get(e.source.name);
+    if (!s) span.set(e.source.name, { type: e.source.type, first: tsMs, last: tsMs });
+    else {
+      if (tsMs < s.first) s.first = tsMs;
+      if (tsMs > s.last) s.last = tsMs;
+    }
+  }
+  const ids = new Map<string, number>();
+  for (const [name, s] of span) {
+    const row = await trx
+      .insertInto('sources')
+      .values({ name, type: s.type, first_seen_ms: s.first, last_seen_ms: s.last })
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet((eb) => ({
+          first_seen_ms: eb
+            .case()
+            .when('excluded.first_seen_ms', '<', eb.ref('sources.first_seen_ms'))
+            .then(eb.ref('excluded.first_seen_ms'))
+            .else(eb.ref('sources.first_seen_ms'))
+            .end(),
+          last_seen_ms: eb
+            .case()
+            .when('excluded.last_seen_ms', '>', eb.ref('sources.last_seen_ms'))
+            .then(eb.ref('excluded.last_seen_ms'))
+            .else(eb.ref('sources.last_seen_ms'))
+            .end(),
+        })),
+      )
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    ids.set(name, row.id);
+    store.sourceIds.set(name, row.id);
+  }
+  return ids;
+}
+
+/**
+ * Writes events that already passed validateEvent, in one transaction. Idempotent by event id:
+ * re-inserting a stored id writes nothing (not even findings).
+ */
+export async function insertValidatedEvents(
+  store: Store,
+  events: readonly SecurityEvent[],
+): Promise<InsertResult> {
+  const seen = new Set<string>();
+  const batch: { e: SecurityEvent; tsMs: number }[] = [];
+  for (const e of events) {
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    batch.push({ e, tsMs: eventTimeMs(e.ts) });
+  }
+  if (batch.length === 0) return { inserted: 0, duplicates: events.length };
+  const now = Date.now();
+  const { keyring } = store;
+  const { maxParams } = store.dialect;
+  return store.db.transaction().execute(async (trx) => {
+    const sourceIds = await upsertSources(trx, store, batch);
+    const rows = batch.map(({ e, tsMs }) => eventToRow(e, tsMs, sourceIds.get(e.source.name)!, keyring, now));
+    const inserted = new Set<string>();
+    for (const part of chunk(rows, maxParams)) {
+      const res = await trx
+        .insertInto('events')
+        .values(part)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .execute();
+      for (const r of res) inserted.add(r.id);
+    }
+    const fresh = inserted.size === batch.length ? batch : batch.filter(({ e }) => inserted.has(e.id));
+    const findings = fresh.flatMap(({ e }) => findingRows(e));
+    for (const part of chunk(findings, maxParams)) await trx.insertInto('findings').values(part).execute();
+    const hits = fresh.flatMap(({ e, tsMs }) => honeypotRow(e, tsMs, keyring) ?? []);
+    for (const part of chunk(hits, maxParams)) await trx.insertInto('honeypot_hits').values(part).execute();
+    return { inserted: inserted.size, duplicates: events.length - inserted.size };
+  });
+}
+
+/** Validates and writes events in one transaction; throws PAL_ERR_STORE_INVALID_EVENT on the first bad one. */
+export async function insertEvents(store: Store, events: readonly SecurityEvent[]): Promise<InsertResult> {
+  for (let i = 0; i < events.length; i++) {
+    const reason = validateEvent(events[i]!);
+    if (reason)
+      throw new PalisadeError('PAL_ERR_STORE_INVALID_EVENT', `event ${i}: ${reason}`, { index: i, reason });
+  }
+  return insertValidatedEvents(store, events);
+}
+
+export interface EventFilter {
+  /** Inclusive lower bound: ISO time or epoch ms. */
+  from?: string | number;
+  /** Exclusive upper bound: ISO time or epoch ms. */
+  to?: string | number;
+  ip?: string;
+  fingerprint?: string;
+  /** Events with at least one finding of this attack class. */
+  class?: string;
+  /** Events with at least one finding of this rule id. */
+  rule?: string;
+  /** Minimum severity. */
+  severity?: Severity;
+  action?: Action;
+  /** Source name. */
+  source?: string;
+  kind?: EventKind;
+  /** Substring of path, query, user agent or message. */
+  q?: string;
+}
+
+export interface EventPageQuery extends EventFilter {
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
+  /** 1..500, default 100. */
+  limit?: number;
+}
+
+export interface EventPage {
+  events: SecurityEvent[];
+  next_cursor: string | null;
+}
+
+function filterError(message: string): PalisadeError {
+  return new PalisadeError('PAL_ERR_STORE_FILTER', message);
+}
+
+/** Epoch ms from an ISO time or a number of ms (also as decimal text). */
+export function parseTimeBound(v: string | number, name: string): number {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw filterError(`${name} must be a finite number of ms`);
+    return v;
+  }
+  const ms = /^\d{1,16}$/.test(v) ? Number(v) : Date.parse(v);
+  if (Number.isNaN(ms)) throw filterError(`${name} is not a time: ${String(v).slice(0, 40)}`);
+  return ms;
+}
+
+export function encodeCursor(tsMs: number, id: string): string {
+  return Buffer.from(JSON.stringify([tsMs, id]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { tsMs: number; id: string } {
+  const bad = () => new PalisadeError('PAL_ERR_STORE_CURSOR', 'cursor is not one this server issued');
+  if (typeof cursor !== 'string' || cursor.length > CURSOR_MAX) throw bad();
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (
+    !Array.isArray(v) ||
+    v.length !== 2 ||
+    typeof v[0] !== 'number' ||
+    !Number.isFinite(v[0]) ||
+    typeof v[1] !== 'string'
+  )
+    throw bad();
+  return { tsMs: v[0], id: v[1] };
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+type EventsEB = ExpressionBuilder<Database, 'events'>;
+
+const Q_COLUMNS = ['path', 'query', 'user_agent', 'message'] as const;
+
+/** The WHERE condition for a filter; throws PAL_ERR_STORE_FILTER on a bad value. */
+export function filterWhere(eb: EventsEB, f: EventFilter): Expression<SqlBool> {
+  const c: Expression<SqlBool>[] = [];
+  if (f.from !== undefined) c.push(eb('events.ts_ms', '>=', parseTimeBound(f.from, 'from')));
+  if (f.to !== undefined) c.push(eb('events.ts_ms', '<', parseTimeBound(f.to, 'to')));
+  if (f.ip !== undefined) c.push(eb('events.client_ip', '=', f.ip));
+  if (f.fingerprint !== undefined) c.push(eb('events.fingerprint', '=', f.fingerprint));
+  if (f.action !== undefined) {
+    if (!ACTIONS.includes(f.action)) throw filterError('action must be allow|log|block');
+    c.push(eb('events.action', '=', f.action));
+  }
+  if (f.kind !== undefined) c.push(eb('events.kind', '=', f.kind));
+  if (f.severity !== undefined) {
+    const i = SEVERITIES.indexOf(f.severity);
+    if (i < 0) throw filterError(`severity must be one of ${SEVERITIES.join('|')}`);
+    c.push(eb('events.severity', 'in', SEVERITIES.slice(i)));
+  }
+  if (f.source !== undefined)
+    c.push(
+      eb(
+        'events.source_id',
+        'in',
+        eb.selectFrom('sources').select('sources.id').where('sources.name', '=', f.source),
+      ),
+    );
+  for (const [col, value] of [
+    ['class', f.class],
+    ['rule', f.rule],
+  ] as const) {
+    if (value === undefined) continue;
+    c.push(
+      eb.exists(
+        eb
+          .selectFrom('findings')
+          .select('findings.id')
+          .whereRef('findings.event_id', '=', 'events.id')
+          .where(`findings.${col}`, '=', value),
+      ),
+    );
+  }
+  if (f.q !== undefined && f.q !== '') {
+    if (f.q.length > Q_MAX) throw filterError(`q is longer than ${Q_MAX} characters`);
+    const pattern = `%${escapeLike(f.q)}%`;
+    c.push(
+      eb.or(Q_COLUMNS.map((col) => sql<SqlBool>`${eb.ref(`events.${col}`)} like ${pattern} escape '\\'`)),
+    );
+  }
+  return eb.and(c);
+}
+
+async function hydrate(
+  db: Kysely<Database>,
+  rows: EventRow[],
+  keyring: Keyring | undefined,
+): Promise<SecurityEvent[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const findingsByEvent = new Map<string, Finding[]>();
+  if (rows.some((r) => r.findings_count > 0)) {
+    const frows = await db
+      .selectFrom('findings')
+      .selectAll()
+      .where('event_id', 'in', ids)
+      .orderBy('id')
+      .execute();
+    for (const f of frows) {
+      let list = findingsByEvent.get(f.event_id);
+      if (!list) findingsByEvent.set(f.event_id, (list = []));
+      list.push(rowToFinding(f));
+    }
+  }
+  const hits = new Map<string, HoneypotRow>();
+  if (rows.some((r) => r.kind === 'honeypot')) {
+    const hrows = await db.selectFrom('honeypot_hits').selectAll().where('event_id', 'in', ids).execute();
+    for (const h of hrows) hits.set(h.event_id, h);
+  }
+  const sourceIds = [...new Set(rows.map((r) => r.source_id))];
+  const sources = new Map(
+    (
+      await db.selectFrom('sources').select(['id', 'name', 'type']).where('id', 'in', sourceIds).execute()
+    ).map((s) => [s.id, s]),
+  );
+  return rows.map((r) =>
+    rowToEvent(r, {
+      source: sources.get(r.source_id) ?? { name: 'unknown', type: 'collector' },
+      findings: findingsByEvent.get(r.id) ?? [],
+      honeypot: hits.get(r.id),
+      keyring,
+    }),
+  );
+}
+
+/** One page of events, newest first, matching `query`; `next_cursor` is null on the last page. */
+export async function listEvents(store: Store, query: EventPageQuery = {}): Promise<EventPage> {
+  const limit = query.limit ?? LIST_LIMIT_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT_MAX)
+    throw filterError(`limit must be an integer from 1 to ${LIST_LIMIT_MAX}`);
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const rows = await store.db
+    .selectFrom('events')
+    .selectAll()
+    .where((eb) => filterWhere(eb, query))
+    .$if(cursor !== undefined, (qb) =>
+      qb.where((eb) =>
+        eb.or([
+          eb('ts_ms', '<', cursor!.tsMs),
+          eb.and([eb('ts_ms', '=', cursor!.tsMs), eb('id', '<', cursor!.id)]),
+        ]),
+      ),
+    )
+    .orderBy('ts_ms', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
+  const more = rows.length > limit;
+  if (more) rows.length = limit;
+  const last = rows[rows.length - 1];
+  return {
+    events: await hydrate(store.db, rows, undefined),
+    next_cursor: more && last ? encodeCursor(last.ts_ms, last.id) : null,
+  };
+}
+
+/** How many events match `filter`. */
+export async function countEvents(store: Store, filter: EventFilter = {}): Promise<number> {
+  const row = await store.db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where((eb) => filterWhere(eb, filter))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface GetEventOptions {
+  /** Decrypt and include `raw` (and a honeypot password). Only for callers with the right role. */
+  withRaw?: boolean;
+}
+
+/** One event with its findings, or undefined. */
+export async function getEvent(
+  store: Store,
+  id: string,
+  opts: GetEventOptions = {},
+): Promise<SecurityEvent | undefined> {
+  if (typeof id !== 'string' || id.length === 0 || id.length > EVENT_ID_MAX) return undefined;
+  const row = await store.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  const [e] = await hydrate(store.db, [row], opts.withRaw ? store.keyring : undefined);
+  return e;
+}

@@ -1,0 +1,51 @@
+/** The store's public API: open, write (batched writer), read, bans, keys, settings, audit, maintenance. */
+export { openStore, DEFAULT_DB_PATH, type Store, type OpenStoreOptions } from './store.js';
+export type { Database, EventRow, FindingRow, BanRow, ApiKeyRow, SettingRow, AuditRow } from './schema.js';
+export type { StoreDialect } from './dialect.js';
+export { migrateToLatest, buildMigrations, type SchemaHooks } from './migrations.js';
+export { createSqliteDialect, type SqliteStoreDialect } from './dialects/sqlite.js';
+export { Keyring, type KeyEntry, type KeyringOrigin } from './crypto.js';
+export { loadKeyring, parseKeyEnv, KEY_FILE_NAME, type LoadKeyringOptions } from './keyring-file.js';
+export { rotateKeys, retireKey, keyUsage, type RotateResult } from './rotate-keys.js';
+export { validateEvent, EVENT_LIMITS } from './validate-event.js';
+export { rowToEvent } from './event-rows.js';
+export {
+  insertEvents,
+  listEvents,
+  getEvent,
+  countEvents,
+  LIST_LIMIT_MAX,
+  type EventFilter,
+  type EventPageQuery,
+  type EventPage,
+  type InsertResult,
+  type GetEventOptions,
+} from './events.js';
+export { createWriter, type Writer, type WriterOptions, type WriterStats } from './writer.js';
+export { addBan, removeBan, listBans, activeBans, type Ban, type NewBan } from './bans.js';
+export { createBanCache, type BanCache } from './ban-cache.js';
+export { canonicalIp, canonicalBanValue, parseCidr } from './ip.js';
+export {
+  createApiKey,
+  verifyApiKey,
+  revokeApiKey,
+  listApiKeys,
+  countApiKeys,
+  API_KEY_SCOPES,
+  type ApiKey,
+  type ApiKeyScope,
+} from './api-keys.js';
+export { getSetting, putSetting, settingHistory, type Setting } from './settings.js';
+export { audit, listAudit, type AuditEntry } from './audit.js';
+export { purgeOlderThan, startRetention, DEFAULT_RETENTION_DAYS, type PurgeResult } from './retention.js';
+export { backupToSql, restoreFromSql, type BackupResult, type RestoreResult } from './backup.js';
+export {
+  runKeysRotate,
+  runKeysList,
+  runPurge,
+  runBackup,
+  runRestore,
+  runApiKeyCreate,
+  runApiKeyList,
+  runApiKeyRevoke,
+} from './commands.js';

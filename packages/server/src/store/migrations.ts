@@ -1,0 +1,256 @@
+/**
+ * Schema migrations, written with Kysely's schema builder so every dialect runs the same code. The
+ * few things SQL dialects spell differently (auto-increment ids, binary columns) come from the
+ * dialect's `SchemaHooks` (dialects/sqlite.ts; a PostgreSQL dialect brings its own). Migrations are
+ * append-only: never edit a shipped one, add the next.
+ */
+import { Migrator, type Kysely, type Migration, type CreateTableBuilder } from 'kysely';
+import { PalisadeError } from '../errors.js';
+
+/** What a dialect tells the migrations about its spelling of types. */
+export interface SchemaHooks {
+  /** Adds an auto-assigned integer primary key named `id`. */
+  idColumn<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'>;
+  /** Column type for binary values (`blob` in SQLite, `bytea` in PostgreSQL). */
+  blobType: 'blob' | 'bytea';
+}
+
+export const MIGRATION_TABLE = 'pal_migrations';
+export const MIGRATION_LOCK_TABLE = 'pal_migrations_lock';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- migrations must not depend on the current schema type */
+function initial(h: SchemaHooks): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await h
+        .idColumn(db.schema.createTable('users'))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text')
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('disabled_ms', 'bigint')
+        .execute();
+
+      await h
+        .idColumn(db.schema.createTable('api_keys'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'integer', (c) => c.references('users.id').onDelete('set null'))
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_ms', 'bigint')
+        .addColumn('last_used_ms', 'bigint')
+        .execute();
+      await db.schema.createIndex('api_keys_prefix').on('api_keys').column('prefix').execute();
+
+      await h
+        .idColumn(db.schema.createTable('sources'))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('first_seen_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_ms', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await h
+        .idColumn(db.schema.createTable('log_files'))
+        .addColumn('source_id', 'integer', (c) => c.notNull().references('sources.id').onDelete('cascade'))
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('file_id', 'text')
+        .addColumn('offset_bytes', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('size_bytes', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('lines_read', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('lines_rejected', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_ms', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('log_files_source_path', ['source_id', 'path'])
+        .execute();
+
+      await db.schema
+        .createTable('events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('ts', 'text', (c) => c.notNull())
+        .addColumn('ts_ms', 'bigint', (c) => c.notNull())
+        .addColumn('source_id', 'integer', (c) => c.notNull().references('sources.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('client_ip', 'text', (c) => c.notNull())
+        .addColumn('client_port', 'integer')
+        .addColumn('fingerprint', 'text')
+        .addColumn('geo_country', 'text')
+        .addColumn('geo_country_name', 'text')
+        .addColumn('geo_city', 'text')
+        .addColumn('geo_lat', 'double precision')
+        .addColumn('geo_lon', 'double precision')
+        .addColumn('geo_range', 'text')
+        .addColumn('asn_number', 'bigint')
+        .addColumn('asn_org', 'text')
+        .addColumn('reputation_score', 'integer')
+        .addColumn('reputation_lists', 'text')
+        .addColumn('method', 'text')
+        .addColumn('host', 'text')
+        .addColumn('path', 'text')
+        .addColumn('query', 'text')
+        .addColumn('status', 'integer')
+        .addColumn('user_agent', 'text')
+        .addColumn('referer', 'text')
+        .addColumn('bytes_in', 'bigint')
+        .addColumn('bytes_out', 'bigint')
+        .addColumn('duration_ms', 'double precision')
+        .addColumn('user_name', 'text')
+        .addColumn('outcome', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('score', 'double precision', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('ml_score', 'double precision')
+        .addColumn('label_detector', 'text')
+        .addColumn('label_analyst', 'text')
+        .addColumn('label_split', 'text')
+        .addColumn('message', 'text')
+        .addColumn('raw_enc', h.blobType)
+        .addColumn('raw_key_id', 'text')
+        .addColumn('raw_truncated', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('findings_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('events_ts').on('events').columns(['ts_ms', 'id']).execute();
+      await db.schema.createIndex('events_ip_ts').on('events').columns(['client_ip', 'ts_ms']).execute();
+      await db.schema
+        .createIndex('events_fingerprint')
+        .on('events')
+        .columns(['fingerprint', 'ts_ms'])
+        .execute();
+      await db.schema.createIndex('events_action_ts').on('events').columns(['action', 'ts_ms']).execute();
+      await db.schema.createIndex('events_source_ts').on('events').columns(['source_id', 'ts_ms']).execute();
+      // Key rotation finds the rows still sealed with an old key.
+      await db.schema.createIndex('events_raw_key').on('events').column('raw_key_id').execute();
+
+      await h
+        .idColumn(db.schema.createTable('findings'))
+        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id').onDelete('cascade'))
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('rule_version', 'integer', (c) => c.notNull())
+        .addColumn('class', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('confidence', 'double precision', (c) => c.notNull())
+        .addColumn('location', 'text', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addColumn('decoded_by', 'text', (c) => c.notNull())
+        .execute();
+      // event_id: the cascade on event delete and loading an event's findings.
+      await db.schema.createIndex('findings_event').on('findings').column('event_id').execute();
+      await db.schema.createIndex('findings_rule').on('findings').columns(['rule', 'event_id']).execute();
+      await db.schema.createIndex('findings_class').on('findings').columns(['class', 'event_id']).execute();
+
+      await h
+        .idColumn(db.schema.createTable('incidents'))
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('first_seen_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_ms', 'bigint', (c) => c.notNull())
+        .addColumn('key_ip', 'text')
+        .addColumn('key_user', 'text')
+        .addColumn('key_target', 'text')
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('rule_version', 'integer', (c) => c.notNull())
+        .addColumn('thresholds', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text')
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('updated_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('incidents_last_seen').on('incidents').column('last_seen_ms').execute();
+      await db.schema
+        .createIndex('incidents_status')
+        .on('incidents')
+        .columns(['status', 'last_seen_ms'])
+        .execute();
+
+      await db.schema
+        .createTable('incident_events')
+        .addColumn('incident_id', 'integer', (c) =>
+          c.notNull().references('incidents.id').onDelete('cascade'),
+        )
+        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('incident_events_pk', ['incident_id', 'event_id'])
+        .execute();
+      await db.schema.createIndex('incident_events_event').on('incident_events').column('event_id').execute();
+
+      await h
+        .idColumn(db.schema.createTable('bans'))
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('until_ms', 'bigint')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('removed_ms', 'bigint')
+        .addColumn('removed_by', 'text')
+        .execute();
+      await db.schema.createIndex('bans_value').on('bans').column('value').execute();
+      await db.schema.createIndex('bans_active').on('bans').columns(['removed_ms', 'until_ms']).execute();
+
+      await h
+        .idColumn(db.schema.createTable('settings'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addUniqueConstraint('settings_key_version', ['key', 'version'])
+        .execute();
+
+      await h
+        .idColumn(db.schema.createTable('audit_log'))
+        .addColumn('ts_ms', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('details', 'text')
+        .execute();
+      await db.schema.createIndex('audit_log_ts').on('audit_log').column('ts_ms').execute();
+
+      await h
+        .idColumn(db.schema.createTable('honeypot_hits'))
+        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id').onDelete('cascade'))
+        .addColumn('trap', 'text', (c) => c.notNull())
+        .addColumn('username', 'text')
+        .addColumn('password_enc', h.blobType)
+        .addColumn('password_key_id', 'text')
+        .addColumn('command', 'text')
+        .addColumn('ts_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('honeypot_hits_event').on('honeypot_hits').column('event_id').execute();
+      await db.schema
+        .createIndex('honeypot_hits_key')
+        .on('honeypot_hits')
+        .column('password_key_id')
+        .execute();
+    },
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Every migration, by name; names sort in the order they run. */
+export function buildMigrations(h: SchemaHooks): Record<string, Migration> {
+  return { '0001_initial': initial(h) };
+}
+
+/** Brings the schema to the newest migration; throws PAL_ERR_STORE_MIGRATION naming the one that failed. */
+export async function migrateToLatest<DB>(db: Kysely<DB>, h: SchemaHooks): Promise<string[]> {
+  const migrations = buildMigrations(h);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new PalisadeError(
+      'PAL_ERR_STORE_MIGRATION',
+      `migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,106 @@
+/**
+ * Retention: deletes events older than N days (by event time) with everything that hangs off them
+ * (findings, honeypot hits, incident links cascade), in batches so the writer is never blocked for
+ * long. `startRetention` runs it on a timer that does not keep the process alive.
+ */
+import { PalisadeError } from '../errors.js';
+import type { Store } from './store.js';
+
+export const DEFAULT_RETENTION_DAYS = 30;
+const DAY_MS = 86_400_000;
+const BATCH = 2000;
+
+export interface PurgeResult {
+  cutoff: string;
+  events: number;
+  findings: number;
+  honeypot_hits: number;
+  incident_links: number;
+}
+
+/** Deletes events with ts older than `days` before `nowMs`. */
+export async function purgeOlderThan(
+  store: Store,
+  days = DEFAULT_RETENTION_DAYS,
+  nowMs = Date.now(),
+): Promise<PurgeResult> {
+  if (!Number.isFinite(days) || days <= 0)
+    throw new PalisadeError('PAL_ERR_CONFIG', 'retention days must be a positive number');
+  const cutoff = nowMs - days * DAY_MS;
+  const out: PurgeResult = {
+    cutoff: new Date(cutoff).toISOString(),
+    events: 0,
+    findings: 0,
+    honeypot_hits: 0,
+    incident_links: 0,
+  };
+  for (;;) {
+    const done = await store.db.transaction().execute(async (trx) => {
+      const ids = (
+        await trx
+          .selectFrom('events')
+          .select('id')
+          .where('ts_ms', '<', cutoff)
+          .orderBy('ts_ms')
+          .limit(BATCH)
+          .execute()
+      ).map((r) => r.id);
+      if (ids.length === 0) return true;
+      const count = async (table: 'findings' | 'honeypot_hits' | 'incident_events') =>
+        Number(
+          (
+            await trx
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('event_id', 'in', ids)
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      out.findings += await count('findings');
+      out.honeypot_hits += await count('honeypot_hits');
+      out.incident_links += await count('incident_events');
+      const res = await trx.deleteFrom('events').where('id', 'in', ids).executeTakeFirst();
+      out.events += Number(res.numDeletedRows);
+      return ids.length < BATCH;
+    });
+    if (done) break;
+  }
+  return out;
+}
+
+export interface RetentionOptions {
+  days?: number;
+  /** How often to purge; default hourly. */
+  everyMs?: number;
+  onResult?: (r: PurgeResult) => void;
+  onError?: (err: Error) => void;
+}
+
+/** Purges now and then every `everyMs`; `stop()` ends it. The timer never holds the process open. */
+export function startRetention(store: Store, opts: RetentionOptions = {}): { stop(): Promise<void> } {
+  const days = opts.days ?? DEFAULT_RETENTION_DAYS;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const run = () => {
+    if (running || stopped) return;
+    running = purgeOlderThan(store, days)
+      .then(
+        (r) => opts.onResult?.(r),
+        (e: Error) => opts.onError?.(e),
+      )
+      .finally(() => (running = undefined));
+  };
+  const timer = setInterval(run, Math.max(1000, opts.everyMs ?? 3_600_000));
+  timer.unref();
+  const first = setTimeout(run, 0);
+  first.unref();
+  return {
+    /** Stops the timer; resolves when a purge in progress has finished. */
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      clearTimeout(first);
+      await running;
+    },
+  };
+}
