@@ -3,14 +3,15 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { checkSync } from 'recheck';
 import { describe, expect, it } from 'vitest';
-import { createEngine } from './index.js';
+import { createEngine } from '../packages/engine/src/index.js';
 
 /**
- * Every regex of the engine must run in linear time (no ReDoS): regex literals are found in the
- * source with the TypeScript parser, and regexes built at run time are caught while an engine is
- * created; recheck decides each one.
+ * Every regex of every package must run in linear time (no ReDoS): regex literals are found in the
+ * sources of packages/*\/src with the TypeScript parser, and regexes built at run time are caught
+ * while an engine is created; recheck decides each one.
  */
-const SRC = new URL('.', import.meta.url).pathname;
+const ROOT = new URL('..', import.meta.url).pathname;
+const PACKAGES = join(ROOT, 'packages');
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -24,7 +25,11 @@ function sourceFiles(dir: string): string[] {
 
 function literalRegexes(): { where: string; source: string; flags: string }[] {
   const found: { where: string; source: string; flags: string }[] = [];
-  for (const file of sourceFiles(SRC)) {
+  const files = readdirSync(PACKAGES).flatMap((pkg) => {
+    const src = join(PACKAGES, pkg, 'src');
+    return statSync(src, { throwIfNoEntry: false })?.isDirectory() ? sourceFiles(src) : [];
+  });
+  for (const file of files) {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node) => {
       if (node.kind === ts.SyntaxKind.RegularExpressionLiteral) {
@@ -32,7 +37,7 @@ function literalRegexes(): { where: string; source: string; flags: string }[] {
         const end = text.lastIndexOf('/');
         const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
         found.push({
-          where: `${relative(SRC, file)}:${line + 1}`,
+          where: `${relative(PACKAGES, file)}:${line + 1}`,
           source: text.slice(1, end),
           flags: text.slice(end + 1),
         });
@@ -67,8 +72,10 @@ describe('regex safety (recheck)', () => {
   const all = [...literalRegexes(), ...runtimeRegexes()];
   const unique = new Map(all.map((r) => [`/${r.source}/${r.flags}`, r]));
 
-  it('found the engine regexes', () => {
+  it('found the regexes of every package', () => {
     expect(unique.size).toBeGreaterThan(10);
+    for (const pkg of ['engine/', 'sensor/', 'server/'])
+      expect(all.some((r) => r.where.startsWith(pkg))).toBe(true);
   });
 
   it.each([...unique.values()].map((r) => [r.where, `/${r.source}/${r.flags}`, r] as const))(
