@@ -13,6 +13,7 @@ import { buildApp } from '../serve/app.js';
 import { createShop } from '../demo/shop.js';
 import { startDemoTraffic } from '../demo/traffic.js';
 import { createProxy } from '../proxy/index.js';
+import { proxyCollector } from '../serve/metrics.js';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(createRequire(import.meta.url).resolve('../../package.json'), 'utf8')) as {
@@ -72,6 +73,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       const addr = await proxy.listen(ph, pp).catch(() => proxy.listen('127.0.0.1', 0));
       const proxyUrl = `http://${addr.address}:${addr.port}`;
       closers.unshift(() => proxy.close());
+      pipeline.collectors.push(proxyCollector(() => proxy.stats()));
       const traffic = startDemoTraffic(new URL(proxyUrl));
       closers.unshift(async () => traffic.stop());
       Object.assign(ready, { proxy: proxyUrl, shop: shopUrl });

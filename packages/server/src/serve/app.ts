@@ -13,6 +13,10 @@ import type { Pipeline } from './pipeline.js';
 import { renderMetrics } from './metrics.js';
 import {
   activeBans,
+  addBan,
+  audit,
+  listBans,
+  removeBan,
   getEvent,
   listEvents,
   verifyApiKey,
@@ -46,7 +50,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     bodyLimit: opts.maxBodyBytes,
     trustProxy: false,
     // Ids in paths and query values are short; reject absurd ones before routing.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   const started = Date.now();
@@ -152,6 +156,71 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     if (req.headers['if-none-match'] === etag) return reply.status(304).header('etag', etag).send();
     return reply.header('etag', etag).send({ bans });
   });
+
+  app.get('/api/v1/bans', { preHandler: requireScope('read') }, async () => ({
+    bans: await listBans(pipeline.store),
+  }));
+
+  app.post(
+    '/api/v1/bans',
+    {
+      preHandler: requireScope('ban'),
+      schema: {
+        body: {
+          type: 'object',
+          required: ['value', 'reason'],
+          additionalProperties: false,
+          properties: {
+            value: { type: 'string', minLength: 2, maxLength: 64 },
+            reason: { type: 'string', minLength: 1, maxLength: 500 },
+            ttl_seconds: { type: 'integer', minimum: 1, maximum: 31_536_000 },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { value: string; reason: string; ttl_seconds?: number };
+      const now = Date.now();
+      const ban = await addBan(pipeline.store, {
+        value: body.value,
+        reason: body.reason,
+        source: 'api',
+        created_by: `apikey:${req.apiKey!.name}`,
+        until: body.ttl_seconds ? now + body.ttl_seconds * 1000 : null,
+        now_ms: now,
+      });
+      await pipeline.bans.reload();
+      await audit(pipeline.store, `apikey:${req.apiKey!.name}`, 'ban.add', ban.value, {
+        reason: ban.reason,
+        until: ban.until,
+      });
+      return reply.status(201).send({ ban });
+    },
+  );
+
+  app.delete(
+    '/api/v1/bans/:id',
+    {
+      preHandler: requireScope('ban'),
+      schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } },
+    },
+    async (req, reply) => {
+      const removed = await removeBan(
+        pipeline.store,
+        (req.params as { id: number }).id,
+        `apikey:${req.apiKey!.name}`,
+      );
+      if (!removed) return reply.status(404).send(errorBody('PAL_ERR_NOT_FOUND', 'no such active ban'));
+      await pipeline.bans.reload();
+      await audit(
+        pipeline.store,
+        `apikey:${req.apiKey!.name}`,
+        'ban.remove',
+        String((req.params as { id: number }).id),
+      );
+      return reply.status(204).send();
+    },
+  );
 
   app.get(
     '/api/v1/events',

@@ -2,6 +2,7 @@
  * Prometheus text exposition (format 0.0.4) for `/metrics`. Components keep their own counters
  * (`stats()`); a collector reads them at scrape time, so the request path pays nothing for metrics.
  */
+import type { ProxyStats } from '../proxy/index.js';
 
 export type MetricType = 'counter' | 'gauge';
 
@@ -65,4 +66,43 @@ export function renderMetrics(collectors: readonly Collector[]): string {
       }
     }
   return `${out.join('\n')}\n`;
+}
+
+/** The reverse proxy's counters (`palisade proxy`, `serve --demo`). */
+export function proxyCollector(stats: () => ProxyStats): Collector {
+  return () => {
+    const s = stats();
+    return [
+      single('palisade_proxy_requests_total', 'Requests received by the proxy', 'counter', s.requests),
+      single('palisade_proxy_forwarded_total', 'Requests forwarded to the upstream', 'counter', s.forwarded),
+      single(
+        'palisade_proxy_flagged_total',
+        'Requests flagged (verdict log) and forwarded',
+        'counter',
+        s.flagged,
+      ),
+      byLabel(
+        'palisade_proxy_blocked_total',
+        'Requests refused by the proxy, by reason',
+        'counter',
+        'reason',
+        s.blocked,
+      ),
+      byLabel(
+        'palisade_proxy_upstream_errors_total',
+        'Upstream failures, by kind',
+        'counter',
+        'kind',
+        s.upstream_errors,
+      ),
+      single('palisade_proxy_honeypot_hits_total', 'Decoy routes hit', 'counter', s.honeypot_hits),
+      byLabel(
+        'palisade_proxy_events_dropped_total',
+        'Proxy events not stored, by reason',
+        'counter',
+        'reason',
+        s.events.dropped,
+      ),
+    ];
+  };
 }

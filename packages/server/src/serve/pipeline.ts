@@ -4,6 +4,7 @@
  * source submits to: enrich, then write; the promise resolves when the event is committed.
  */
 import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { createEngine, type Engine, type SecurityEvent } from '@palisade/engine';
 import type { ServerConfig } from '../config/config.js';
@@ -32,7 +33,13 @@ export interface Pipeline {
   bans: BanCache;
   sink: EventSink;
   collectors: Collector[];
-  counters: { ingest_requests: number; ingest_busy: number; enrich_failed: number };
+  counters: {
+    ingest_requests: number;
+    ingest_busy: number;
+    enrich_failed: number;
+    /** Events handed to the sink, by the action taken on them (inspected requests, blocks, ...). */
+    events: Record<'allow' | 'log' | 'block', number>;
+  };
   /** Where the first admin API key is kept. */
   apiKeyFile: string;
   /** Creates an admin API key when the store has none; returns the file it was written to. */
@@ -70,16 +77,34 @@ export async function openPipeline(
   });
   const bans = createBanCache(store);
   await bans.reload();
+  // Bans may also change from other processes (CLI, another serve): refresh the cache regularly.
+  const banTimer = setInterval(
+    () => void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)),
+    10_000,
+  );
+  banTimer.unref();
   const retention =
     opts.retention !== false && config.retention_days > 0
       ? startRetention(store, { days: config.retention_days, everyMs: 3_600_000 })
       : undefined;
-  const counters = { ingest_requests: 0, ingest_busy: 0, enrich_failed: 0 };
+  const counters = {
+    ingest_requests: 0,
+    ingest_busy: 0,
+    enrich_failed: 0,
+    events: { allow: 0, log: 0, block: 0 },
+  };
+  // GeoIP and ASN tables load in the background; wait a little so the first events get them.
+  await Promise.race([
+    enricher.ready().catch((e: Error) => log(`enrichment data: ${e.message}`)),
+    sleep(5000, undefined, { ref: false }),
+  ]);
 
   const sink: EventSink = {
     async submit(event: SecurityEvent) {
       if (!event || typeof event !== 'object' || !event.client || typeof event.client !== 'object')
         throw new DropError('invalid', 'event.client: required object');
+      if (event.action === 'allow' || event.action === 'log' || event.action === 'block')
+        counters.events[event.action]++;
       try {
         await enricher.enrich(event);
       } catch (e) {
@@ -97,6 +122,13 @@ export async function openPipeline(
       const w = writer.stats();
       const e = enricher.stats();
       return [
+        byLabel(
+          'palisade_events_total',
+          'Events received (inspected requests, log lines), by action',
+          'counter',
+          'action',
+          counters.events,
+        ),
         single('palisade_events_written_total', 'Events committed to the store', 'counter', w.written),
         single('palisade_write_batches_total', 'Write transactions committed', 'counter', w.batches),
         single('palisade_queue_depth', 'Events waiting in the write queue', 'gauge', w.queued),
@@ -149,7 +181,8 @@ export async function openPipeline(
       return apiKeyFile;
     },
     async close() {
-      retention?.stop();
+      clearInterval(banTimer);
+      await retention?.stop();
       await writer.close();
       enricher.close();
       await store.close();
