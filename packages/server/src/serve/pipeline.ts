@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { createEngine, type Engine, type SecurityEvent } from '@palisade/engine';
 import type { ServerConfig } from '../config/config.js';
 import type { EventSink } from '../sink.js';
-import { DropError } from '../sink.js';
 import {
   openStore,
   createWriter,
@@ -101,8 +100,9 @@ export async function openPipeline(
 
   const sink: EventSink = {
     async submit(event: SecurityEvent) {
+      // The writer validates and counts refusals; enrichment needs a client object to fill.
       if (!event || typeof event !== 'object' || !event.client || typeof event.client !== 'object')
-        throw new DropError('invalid', 'event.client: required object');
+        return writer.submit(event);
       if (event.action === 'allow' || event.action === 'log' || event.action === 'block')
         counters.events[event.action]++;
       try {

@@ -1,0 +1,238 @@
+/**
+ * The collector's HTTP API on a real SQLite file: API-key authentication and scopes, ingest
+ * (acknowledged after commit, idempotent, per-event rejections, limits), events list and detail,
+ * bans, health and Prometheus metrics.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SecurityEvent } from '@palisade/engine';
+import { loadConfig } from '../config/config.js';
+import { createApiKey } from '../store/index.js';
+import { buildApp } from './app.js';
+import { openPipeline, type Pipeline } from './pipeline.js';
+
+let dir: string;
+let pipeline: Pipeline;
+let app: ReturnType<typeof buildApp>;
+let admin: string;
+let ingestOnly: string;
+let readOnly: string;
+
+const event = (id: string, over: Partial<SecurityEvent> = {}): SecurityEvent => ({
+  id,
+  ts: '2026-11-20T10:00:00.000Z',
+  kind: 'http',
+  source: { name: 'sensor:test', type: 'sensor' },
+  client: { ip: '8.8.8.8', port: 40000 },
+  http: { method: 'GET', path: '/search', query: 'q=%27%20or%201%3D1--', status: 403, user_agent: 'curl/8' },
+  action: 'block',
+  score: 5,
+  severity: 'critical',
+  findings: [
+    {
+      rule: 'sqli.tautology',
+      rule_version: 1,
+      class: 'sqli',
+      severity: 'critical',
+      confidence: 0.9,
+      location: 'query:q',
+      evidence: "' or 1=1--",
+      decoded_by: ['url'],
+    },
+  ],
+  raw: 'GET /search?q=%27%20or%201%3D1-- HTTP/1.1\r\nhost: shop\r\n\r\n',
+  ...over,
+});
+
+async function call(
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+  key?: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await app.inject({
+    method,
+    url,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+    ...(payload === undefined ? {} : { payload: payload as string }),
+  });
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    body: res.body,
+    json: () => JSON.parse(res.body) as any,
+  };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'palisade-app-'));
+  const config = loadConfig({ cwd: dir, env: {}, flags: { data_dir: dir } });
+  config.enrich.geo = false;
+  config.enrich.asn = false;
+  pipeline = await openPipeline(config, { retention: false });
+  admin = readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
+  ingestOnly = (await createApiKey(pipeline.store, 'sensor', ['ingest'])).secret;
+  readOnly = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
+  app = buildApp({ pipeline, maxEventsPerRequest: 5, maxBodyBytes: 64 * 1024, version: 'test' });
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app?.close();
+  await pipeline?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('authentication and scopes', () => {
+  it('refuses requests without a key or with an unknown key', async () => {
+    for (const key of [undefined, 'pal_not-a-real-key']) {
+      const r = await call('GET', '/api/v1/events', key);
+      expect(r.status).toBe(401);
+      expect(r.json().error.code).toBe('PAL_ERR_AUTH_REQUIRED');
+    }
+  });
+
+  it('checks the scope of each route', async () => {
+    expect((await call('GET', '/api/v1/events', ingestOnly)).status).toBe(403);
+    expect((await call('POST', '/api/v1/ingest', readOnly, { events: [] })).status).toBe(403);
+    expect((await call('GET', '/api/v1/events', readOnly)).status).toBe(200);
+    expect((await call('POST', '/api/v1/bans', readOnly, { value: '1.2.3.4', reason: 'x' })).status).toBe(
+      403,
+    );
+  });
+
+  it('does not hand out the first admin key twice', async () => {
+    expect(await pipeline.ensureInitialApiKey()).toBeUndefined();
+  });
+});
+
+describe('ingest', () => {
+  it('acknowledges after commit: the events are readable as soon as the answer arrives', async () => {
+    const r = await call('POST', '/api/v1/ingest', ingestOnly, { events: [event('ing-1'), event('ing-2')] });
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ accepted: 2, rejected: [] });
+    const detail = await call('GET', '/api/v1/events/ing-1', readOnly);
+    expect(detail.status).toBe(200);
+    expect(detail.json()).toMatchObject({
+      id: 'ing-1',
+      action: 'block',
+      findings: [{ rule: 'sqli.tautology' }],
+    });
+    expect(detail.json().raw).toBeUndefined();
+  });
+
+  it('is idempotent by event id', async () => {
+    await call('POST', '/api/v1/ingest', ingestOnly, { events: [event('dup-1')] });
+    await call('POST', '/api/v1/ingest', ingestOnly, { events: [event('dup-1')] });
+    const list = await call('GET', '/api/v1/events?q=search&limit=500', readOnly);
+    expect(list.json().events.filter((e: SecurityEvent) => e.id === 'dup-1')).toHaveLength(1);
+  });
+
+  it('rejects bad events one by one with a reason and keeps the rest', async () => {
+    const r = await call('POST', '/api/v1/ingest', ingestOnly, {
+      events: [event('ok-1'), { ...event('bad-1'), kind: 'nonsense' }, { id: 'bad-2' }, event('ok-2')],
+    });
+    expect(r.status).toBe(200);
+    const body = r.json();
+    expect(body.accepted).toBe(2);
+    expect(body.rejected.map((x: { index: number; reason: string }) => [x.index, x.reason])).toEqual([
+      [1, 'invalid'],
+      [2, 'invalid'],
+    ]);
+    expect((await call('GET', '/api/v1/events/ok-2', readOnly)).status).toBe(200);
+  });
+
+  it('limits batch size and body size, and validates the envelope', async () => {
+    const six = Array.from({ length: 6 }, (_, i) => event(`many-${i}`));
+    const tooMany = await call('POST', '/api/v1/ingest', ingestOnly, { events: six });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.json().error.code).toBe('PAL_ERR_VALIDATION');
+    const big = await call('POST', '/api/v1/ingest', ingestOnly, {
+      events: [event('big', { message: 'x'.repeat(70_000) })],
+    });
+    expect(big.status).toBe(413);
+    expect(big.json().error.code).toBe('PAL_ERR_PAYLOAD_TOO_LARGE');
+    const noEvents = await call('POST', '/api/v1/ingest', ingestOnly, { something: 1 });
+    expect(noEvents.status).toBe(400);
+    expect(noEvents.json().error.details.field).toBe('events');
+    const notJson = await call('POST', '/api/v1/ingest', ingestOnly, '{"events": [', {
+      'content-type': 'application/json',
+    });
+    expect(notJson.status).toBe(400);
+  });
+});
+
+describe('read API', () => {
+  it('filters, pages with a cursor, and shows raw only with the raw scope', async () => {
+    await call('POST', '/api/v1/ingest', ingestOnly, {
+      events: [
+        event('page-a', { client: { ip: '192.0.2.7' }, ts: '2026-11-21T00:00:01.000Z' }),
+        event('page-b', { client: { ip: '192.0.2.7' }, ts: '2026-11-21T00:00:02.000Z' }),
+        event('page-c', { client: { ip: '192.0.2.7' }, ts: '2026-11-21T00:00:03.000Z' }),
+      ],
+    });
+    const first = (await call('GET', '/api/v1/events?ip=192.0.2.7&limit=2', readOnly)).json();
+    expect(first.events.map((e: SecurityEvent) => e.id)).toEqual(['page-c', 'page-b']);
+    const second = (
+      await call(
+        'GET',
+        `/api/v1/events?ip=192.0.2.7&limit=2&cursor=${encodeURIComponent(first.next_cursor)}`,
+        readOnly,
+      )
+    ).json();
+    expect(second.events.map((e: SecurityEvent) => e.id)).toEqual(['page-a']);
+    expect((await call('GET', '/api/v1/events/page-a?raw=true', readOnly)).status).toBe(403);
+    const raw = await call('GET', '/api/v1/events/page-a?raw=true', admin);
+    expect(raw.json().raw).toContain('GET /search?q=');
+    expect((await call('GET', '/api/v1/events?severity=bogus', readOnly)).status).toBe(400);
+    expect((await call('GET', '/api/v1/events?unknown=1', readOnly)).status).toBe(400);
+    expect((await call('GET', '/api/v1/events/does-not-exist', readOnly)).status).toBe(404);
+  });
+});
+
+describe('bans, health and metrics', () => {
+  it('adds, lists and removes a ban; the sensor feed follows with an ETag', async () => {
+    const add = await call('POST', '/api/v1/bans', admin, {
+      value: '198.51.100.0/24',
+      reason: 'test',
+      ttl_seconds: 60,
+    });
+    expect(add.status).toBe(201);
+    const id = add.json().ban.id as number;
+    const feed = await call('GET', '/api/v1/bans/active', ingestOnly);
+    expect(feed.json().bans).toEqual([expect.objectContaining({ value: '198.51.100.0/24' })]);
+    expect(pipeline.bans.banned('198.51.100.9', Date.now())).toBeDefined();
+    expect(
+      (
+        await call('GET', '/api/v1/bans/active', ingestOnly, undefined, {
+          'if-none-match': String(feed.headers.etag),
+        })
+      ).status,
+    ).toBe(304);
+    expect((await call('POST', '/api/v1/bans', admin, { value: 'not-an-ip', reason: 'x' })).status).toBe(400);
+    expect((await call('DELETE', `/api/v1/bans/${id}`, admin)).status).toBe(204);
+    expect(pipeline.bans.banned('198.51.100.9', Date.now())).toBeUndefined();
+    expect((await call('DELETE', `/api/v1/bans/${id}`, admin)).status).toBe(404);
+  });
+
+  it('answers health without authentication and metrics in Prometheus text format', async () => {
+    const health = await call('GET', '/api/v1/health');
+    expect(health.json()).toMatchObject({ status: 'ok', version: 'test' });
+    const metrics = await call('GET', '/metrics');
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.body).toMatch(/^# TYPE palisade_events_written_total counter$/m);
+    const written = Number(/^palisade_events_written_total (\d+)$/m.exec(metrics.body)?.[1]);
+    expect(written).toBeGreaterThanOrEqual(8);
+    expect(metrics.body).toMatch(/^palisade_events_dropped_total\{reason="invalid"\} 2$/m);
+    expect(metrics.body).toMatch(/^palisade_events_total\{action="block"\} \d+$/m);
+  });
+
+  it('answers unknown routes with the error envelope', async () => {
+    const r = await call('GET', '/api/v1/nope');
+    expect(r.status).toBe(404);
+    expect(r.json()).toEqual({ error: { code: 'PAL_ERR_NOT_FOUND', message: 'Not found' } });
+  });
+});
