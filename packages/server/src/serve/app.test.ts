@@ -63,6 +63,7 @@ async function call(
     status: res.statusCode,
     headers: res.headers,
     body: res.body,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes are asserted field by field
     json: () => JSON.parse(res.body) as any,
   };
 }
