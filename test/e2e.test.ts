@@ -191,6 +191,25 @@ describe('end to end: sensor, proxy, collector and store', () => {
     expect(e!.http?.status).toBe(403);
   });
 
+  it('an in-process sensor writes straight into the local store (no collector)', async () => {
+    const local = createSensor({
+      name: 'sensor:e2e-local',
+      sink: (batch) => pipeline.submitBatch(batch),
+      sinkOptions: { flushMs: 10 },
+    });
+    const server = createServer(local.http((_req, res) => res.end('ok')));
+    const url = await listen(server);
+    try {
+      expect((await send(`${url}/?q=${encodeURIComponent('<svg onload=alert(1)>')}`)).status).toBe(403);
+      await local.flush();
+      const [e] = await events('source=sensor:e2e-local');
+      expect(e?.findings.some((f) => f.class === 'xss')).toBe(true);
+    } finally {
+      await local.close();
+      await closeServer(server);
+    }
+  });
+
   it('the sensor passes a benign JSON body to the app parsed and unchanged', async () => {
     const body = { items: [{ id: 2, qty: 1 }], note: "ring twice, it's the blue door" };
     const r = await send(`${expressUrl}/api/orders`, {

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { createEngine, type Engine, type SecurityEvent } from '@palisade/engine';
 import type { ServerConfig } from '../config/config.js';
-import type { EventSink } from '../sink.js';
+import { DropError, type EventSink } from '../sink.js';
 import {
   openStore,
   createWriter,
@@ -31,6 +31,12 @@ export interface Pipeline {
   enricher: Enricher;
   bans: BanCache;
   sink: EventSink;
+  /**
+   * Submits a batch (the in-process sensor's `sink`): resolves when every event is committed or was
+   * refused as invalid (counted); rejects when some could not be taken now (queue full, closing), so
+   * the caller retries — inserts are idempotent by id.
+   */
+  submitBatch(events: readonly SecurityEvent[]): Promise<void>;
   collectors: Collector[];
   counters: {
     ingest_requests: number;
@@ -170,6 +176,13 @@ export async function openPipeline(
     enricher,
     bans,
     sink,
+    async submitBatch(events) {
+      const results = await Promise.allSettled(events.map((e) => sink.submit(e)));
+      const retry = results.find(
+        (r) => r.status === 'rejected' && !(r.reason instanceof DropError && r.reason.reason === 'invalid'),
+      );
+      if (retry) throw (retry as PromiseRejectedResult).reason;
+    },
     collectors,
     counters,
     apiKeyFile,
