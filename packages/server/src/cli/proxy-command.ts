@@ -4,7 +4,7 @@
  */
 import type { ServerConfig } from '../config/config.js';
 import { openPipeline } from '../serve/pipeline.js';
-import { runProxy } from '../proxy/index.js';
+import { runProxy, type BuiltinTrapName } from '../proxy/index.js';
 
 export async function runProxyCommand(config: ServerConfig): Promise<number> {
   const pipeline = await openPipeline(config, { log: (l) => process.stderr.write(`palisade: ${l}\n`) });
@@ -17,7 +17,7 @@ export async function runProxyCommand(config: ServerConfig): Promise<number> {
     trustedProxies: config.proxy.trusted_proxies,
     maxBodyBytes: config.proxy.max_body_bytes,
     recordAll: config.proxy.record_all,
-    ...(config.proxy.honeypot ? {} : { honeypot: false as const }),
+    honeypot: config.proxy.honeypot ? { traps: config.proxy.honeypot_traps as BuiltinTrapName[] } : false,
     sourceName: `proxy:${config.proxy.listen}`,
     flush: () => pipeline.close(),
   });

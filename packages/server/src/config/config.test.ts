@@ -77,6 +77,14 @@ describe('server configuration', () => {
     expect(failure(() => loadConfig({ cwd: dir, env: { PALISADE_RETENTION_DAYS: 'soon' } })).message).toMatch(
       /^retention_days/,
     );
+    writeFileSync(
+      join(dir, 'palisade.config.json'),
+      JSON.stringify({ proxy: { honeypot_traps: ['wp-login', 'nope'] } }),
+    );
+    expect(failure(() => loadConfig({ cwd: dir, env: {} })).message).toMatch(
+      /^proxy\.honeypot_traps: must be a list of: wp-login/,
+    );
+    rmSync(join(dir, 'palisade.config.json'));
     expect(failure(() => loadConfig({ cwd: dir, env: {}, file: 'missing.yaml' })).message).toMatch(
       /does not exist/,
     );

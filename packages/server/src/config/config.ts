@@ -9,6 +9,7 @@ import { compileConfig, ConfigError, type EngineConfig } from '@palisade/engine'
 import { parse as parseYaml } from 'yaml';
 import { PalisadeError } from '../errors.js';
 import { checkObject, type Schema } from './schema.js';
+import { BUILTIN_TRAPS } from '../proxy/honeypot.js';
 
 export interface ServerConfig {
   /** Where the database, key file, install secret and first API key live. */
@@ -36,6 +37,8 @@ export interface ServerConfig {
     max_body_bytes: number;
     record_all: boolean;
     honeypot: boolean;
+    /** Which decoys answer (default all built-in ones); drop any path your app really serves. */
+    honeypot_traps: string[];
   };
 }
 
@@ -86,6 +89,7 @@ const SCHEMA: Schema = {
       max_body_bytes: { type: 'int', min: 1024, max: 1 << 30 },
       record_all: { type: 'bool' },
       honeypot: { type: 'bool' },
+      honeypot_traps: { type: 'enums', values: BUILTIN_TRAPS },
     },
   },
 };
@@ -121,6 +125,7 @@ function defaults(dataDir: string, configDir: string): ServerConfig {
       max_body_bytes: 10 << 20,
       record_all: true,
       honeypot: true,
+      honeypot_traps: [...BUILTIN_TRAPS],
     },
   };
 }

@@ -7,7 +7,7 @@ import { PalisadeError } from '../errors.js';
 export type Field =
   | { type: 'string' | 'bool' | 'strings' | 'url' | 'hostport' | 'any' }
   | { type: 'int'; min: number; max: number }
-  | { type: 'enum'; values: readonly string[] }
+  | { type: 'enum' | 'enums'; values: readonly string[] }
   | { type: 'object'; fields: Schema; nullable?: boolean };
 
 export type Schema = Readonly<Record<string, Field>>;
@@ -48,6 +48,10 @@ function checkField(field: Field, v: unknown, key: string): void {
     case 'enum':
       if (typeof v !== 'string' || !field.values.includes(v))
         fail(key, `must be one of ${field.values.join(', ')}`);
+      return;
+    case 'enums':
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !field.values.includes(x)))
+        fail(key, `must be a list of: ${field.values.join(', ')}`);
       return;
     case 'url':
       if (typeof v !== 'string' || (v !== '' && !/^https?:\/\/[^\s/]+/.test(v)))
