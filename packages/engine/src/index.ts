@@ -4,6 +4,7 @@
  */
 export * from './types.js';
 export * from './event.js';
+export * from './ip.js';
 export { createEngine, decide, SEVERITY_POINTS, type Engine } from './engine.js';
 export {
   compileConfig,

@@ -228,6 +228,7 @@ export function maskIPv6(w: readonly number[], prefix: number): [number, number,
  * @example parseCidr('2001:db8::/32')
  */
 export function parseCidr(s: string): Cidr | null {
+  if (s.length > IP_TEXT_MAX + 4) return null;
   const slash = s.indexOf('/');
   const addrText = slash < 0 ? s : s.slice(0, slash);
   const w = addrText.indexOf(':') < 0 ? null : parseIPv6(addrText);
@@ -257,6 +258,17 @@ export function formatCidr(c: Cidr): string {
   return `${formatIp(c.ip)}/${c.prefix}`;
 }
 
+/**
+ * The canonical text of an address or CIDR (as bans store it): host bits cleared, and a full-length
+ * prefix written as the plain address. Null when the text is neither.
+ * @example normalizeCidr('10.1.2.3/8') // '10.0.0.0/8'; normalizeCidr('2001:db8::1/128') // '2001:db8::1'
+ */
+export function normalizeCidr(s: string): string | null {
+  const c = parseCidr(s);
+  if (c === null) return null;
+  return c.prefix === (c.ip.version === 4 ? 32 : 128) ? formatIp(c.ip) : formatCidr(c);
+}
+
 /** Whether `ip` lies inside `cidr` (an IPv4 address is never inside an IPv6 CIDR, and vice versa). */
 export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
   if (cidr.ip.version === 4) return ip.version === 4 && maskIPv4(ip.value, cidr.prefix) === cidr.ip.value;
@@ -272,9 +284,14 @@ function v6Key(w: readonly number[]): string {
   return `${w[0]}:${w[1]}:${w[2]}:${w[3]}`;
 }
 
+const acceptAll = (): boolean => true;
+/** What the private lookups return when no CIDR matched (a stored value may itself be undefined). */
+const MISS: unique symbol = Symbol('miss');
+
 /**
  * CIDR → value, with longest-prefix match. One hash map per prefix length in use, so a lookup is at
- * most (number of distinct prefix lengths) map probes; IPv4 lookups allocate nothing.
+ * most (number of distinct prefix lengths) map probes. IPv4 lookups allocate nothing, also when the
+ * address is given as dotted-quad text (the per-request case in the sensor and the proxy).
  */
 export class CidrMap<T> {
   readonly #v4 = new Map<number, Map<number, T>>();
@@ -288,7 +305,7 @@ export class CidrMap<T> {
     return this.#size;
   }
 
-  /** Sets the value for a CIDR (text or parsed). Returns false when the text is not a CIDR. */
+  /** Sets the value for a CIDR or address (text or parsed). Returns false when the text is neither. */
   set(cidr: string | Cidr, value: T): boolean {
     const c = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
     if (c === null) return false;
@@ -327,34 +344,58 @@ export class CidrMap<T> {
 
   /** The value of the longest CIDR containing `ip` (text or parsed); undefined when none does. */
   get(ip: string | IpAddress): T | undefined {
-    const a = typeof ip === 'string' ? parseIp(ip) : ip;
-    if (a === null) return undefined;
-    if (a.version === 4) {
-      for (const p of this.#v4Lengths) {
-        const m = this.#v4.get(p)!;
-        const v = maskIPv4(a.value, p);
-        if (m.has(v)) return m.get(v);
-      }
-      return undefined;
-    }
-    for (const p of this.#v6Lengths) {
-      const m = this.#v6.get(p)!;
-      const k = v6Key(maskIPv6(a.words, p));
-      if (m.has(k)) return m.get(k);
-    }
-    return undefined;
+    const v = this.#lookup(ip, acceptAll);
+    return v === MISS ? undefined : v;
+  }
+
+  /**
+   * The value of the longest CIDR containing `ip` that `accept` takes (e.g. a ban that has not
+   * expired); shorter CIDRs are tried when it refuses. Undefined when none is left.
+   */
+  find(ip: string | IpAddress, accept: (value: T) => boolean): T | undefined {
+    const v = this.#lookup(ip, accept);
+    return v === MISS ? undefined : v;
   }
 
   /** Whether any CIDR contains `ip`. */
   has(ip: string | IpAddress): boolean {
-    const a = typeof ip === 'string' ? parseIp(ip) : ip;
-    if (a === null) return false;
-    if (a.version === 4) {
-      for (const p of this.#v4Lengths) if (this.#v4.get(p)!.has(maskIPv4(a.value, p))) return true;
-      return false;
+    return this.#lookup(ip, acceptAll) !== MISS;
+  }
+
+  #lookup(ip: string | IpAddress, accept: (value: T) => boolean): T | typeof MISS {
+    if (typeof ip === 'string') {
+      // Dotted-quad text goes straight to the number: no address object is made.
+      if (ip.indexOf(':') < 0) {
+        const v = parseIPv4(ip);
+        return v === null ? MISS : this.#lookupV4(v, accept);
+      }
+      const a = parseIp(ip);
+      if (a === null) return MISS;
+      ip = a;
     }
-    for (const p of this.#v6Lengths) if (this.#v6.get(p)!.has(v6Key(maskIPv6(a.words, p)))) return true;
-    return false;
+    return ip.version === 4 ? this.#lookupV4(ip.value, accept) : this.#lookupV6(ip.words, accept);
+  }
+
+  #lookupV4(value: number, accept: (value: T) => boolean): T | typeof MISS {
+    for (const p of this.#v4Lengths) {
+      const m = this.#v4.get(p)!;
+      const k = maskIPv4(value, p);
+      if (!m.has(k)) continue;
+      const v = m.get(k) as T;
+      if (accept(v)) return v;
+    }
+    return MISS;
+  }
+
+  #lookupV6(words: readonly number[], accept: (value: T) => boolean): T | typeof MISS {
+    for (const p of this.#v6Lengths) {
+      const m = this.#v6.get(p)!;
+      const k = v6Key(maskIPv6(words, p));
+      if (!m.has(k)) continue;
+      const v = m.get(k) as T;
+      if (accept(v)) return v;
+    }
+    return MISS;
   }
 
   clear(): void {
@@ -460,4 +501,86 @@ for (const [cidr, label] of SPECIAL) specialMap.set(cidr, label);
  */
 export function specialRange(ip: string | IpAddress): SpecialRange | undefined {
   return specialMap.get(ip) ?? undefined;
+}
+
+/** Entries of `X-Forwarded-For` looked at, at most, counted from the right (the nearest proxy). */
+export const XFF_MAX_ENTRIES = 32;
+
+/** Who sent a request, as `resolveClientIp` works it out. */
+export interface ClientAddress {
+  /** The client's address, canonical text. */
+  ip: string;
+  /** Whether the TCP peer is a trusted proxy (so its `X-Forwarded-*` headers may be believed). */
+  peerTrusted: boolean;
+  /** The TCP peer's address, canonical text (the text itself when it is no address). */
+  peer: string;
+}
+
+/**
+ * Canonical text of a socket address (`::ffff:10.0.0.1` → `10.0.0.1`); '' when absent and the text
+ * itself when unparsable. Valid dotted-quad text is already canonical and comes back as it is.
+ */
+function canonicalPeer(addr: string | undefined): string {
+  if (!addr) return '';
+  if (addr.indexOf(':') < 0 && parseIPv4(addr) !== null) return addr;
+  const ip = parseIp(addr);
+  return ip === null ? addr : formatIp(ip);
+}
+
+/** One `X-Forwarded-For` entry: `1.2.3.4`, `1.2.3.4:5678`, `[2001:db8::1]:443`, `2001:db8::1`. */
+function forwardedEntryIp(entry: string): string | null {
+  const e = entry.trim();
+  // Valid dotted-quad text is already canonical: no address object, no new string.
+  if (parseIPv4(e) !== null) return e;
+  let ip = parseIp(e);
+  if (ip === null) {
+    if (e.charCodeAt(0) === 91) {
+      const close = e.indexOf(']');
+      if (close > 0) ip = parseIp(e.slice(1, close));
+    } else {
+      // Only IPv4 takes a bare `:port`; in IPv6 text a colon is part of the address.
+      const colon = e.indexOf(':');
+      if (colon > 0 && colon === e.lastIndexOf(':')) ip = parseIp(e.slice(0, colon));
+    }
+  }
+  return ip === null ? null : formatIp(ip);
+}
+
+/**
+ * The client of a request from `peerAddr` carrying `xff` (the `X-Forwarded-For` value, or its values
+ * when the header came more than once). The header is believed only when the peer is in `trusted`,
+ * and only as far as the chain runs through trusted proxies: walking right to left, the first address
+ * that is not trusted is the client; anything to its left was written by the client and can be forged.
+ * An unparsable entry stops the walk at the nearest address known good. The walk reads entries from
+ * the right end of the text, so a long forged prefix costs nothing and can never push out the hops
+ * the trusted proxies appended.
+ * @example resolveClientIp('10.0.0.1', '6.6.6.6, 203.0.113.5, 10.0.0.9', trusted).ip // '203.0.113.5'
+ */
+export function resolveClientIp(
+  peerAddr: string | undefined,
+  xff: string | readonly string[] | undefined,
+  trusted: CidrSet,
+): ClientAddress {
+  const peer = canonicalPeer(peerAddr);
+  if (trusted.size === 0 || !trusted.has(peer)) return { ip: peer, peerTrusted: false, peer };
+  if (xff === undefined) return { ip: peer, peerTrusted: true, peer };
+  let client = peer;
+  let budget = XFF_MAX_ENTRIES;
+  // Several header lines mean the same as one joined with commas: the last line holds the nearest hops.
+  const lines = typeof xff === 'string' ? 1 : xff.length;
+  walk: for (let l = lines - 1; l >= 0; l--) {
+    const text = typeof xff === 'string' ? xff : xff[l]!;
+    let end = text.length;
+    for (;;) {
+      if (budget-- === 0) break walk;
+      const comma = end > 0 ? text.lastIndexOf(',', end - 1) : -1;
+      const ip = forwardedEntryIp(text.slice(comma + 1, end));
+      if (ip === null) break walk;
+      client = ip;
+      if (!trusted.has(ip)) break walk;
+      if (comma < 0) break;
+      end = comma;
+    }
+  }
+  return { ip: client, peerTrusted: true, peer };
 }

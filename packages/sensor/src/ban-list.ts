@@ -3,7 +3,7 @@
  * (replaced whole on each pull). A lookup is a few hash probes; expiry is checked against the injected
  * clock at lookup time, so an expired ban stops applying without waiting for the next pull.
  */
-import { CidrMap, type IpKey } from './cidr-map.js';
+import { CidrMap, type IpAddress } from '@palisade/engine';
 import { SensorConfigError, type BanInput } from './options.js';
 
 export interface ActiveBan {
@@ -59,6 +59,9 @@ export function buildBans(entries: readonly unknown[]): BuiltBans {
 export class BanList {
   #static: CidrMap<ActiveBan>;
   #pulled = new CidrMap<ActiveBan>();
+  /** The lookup's "now", so that one predicate serves every call (no closure per request). */
+  #nowMs = 0;
+  readonly #live = (b: ActiveBan): boolean => b.until === null || b.until > this.#nowMs;
 
   /** Static bans are configuration: any bad entry throws. */
   constructor(list: readonly BanInput[]) {
@@ -76,12 +79,12 @@ export class BanList {
     return this.#static.size + this.#pulled.size;
   }
 
-  /** The ban covering this address at `nowMs`, if any. */
-  find(ip: IpKey, nowMs: number): ActiveBan | undefined {
-    const live = (b: ActiveBan) => b.until === null || b.until > nowMs;
+  /** The ban covering this address (text or parsed) at `nowMs`, if any. IPv4 text allocates nothing. */
+  find(ip: string | IpAddress, nowMs: number): ActiveBan | undefined {
+    this.#nowMs = nowMs;
     return (
-      (this.#static.size ? this.#static.find(ip, live) : undefined) ??
-      (this.#pulled.size ? this.#pulled.find(ip, live) : undefined)
+      (this.#static.size ? this.#static.find(ip, this.#live) : undefined) ??
+      (this.#pulled.size ? this.#pulled.find(ip, this.#live) : undefined)
     );
   }
 }

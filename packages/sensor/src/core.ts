@@ -10,7 +10,6 @@ import type { Action, SecurityEvent, Verdict } from '@palisade/engine';
 import { BanList } from './ban-list.js';
 import { BanPuller, type BanPullStats } from './ban-puller.js';
 import type { CapturedBody } from './body-capture.js';
-import { parseIp } from './cidr-map.js';
 import { createClientResolver } from './client-address.js';
 import { buildAuthEvent, buildEvent, httpInfo, rawRequest } from './event-builder.js';
 import { compileOptions, type BlockCode, type CompiledOptions, type SensorOptions } from './options.js';
@@ -176,8 +175,7 @@ export function createSensorCore(options: SensorOptions = {}): SensorCore {
     const client = clientOf(req);
     const tx = new Transaction(req, client.ip, client.port, o.clock.now());
     if (bans.size > 0) {
-      const key = parseIp(client.ip);
-      const ban = key ? bans.find(key, tx.tsMs) : undefined;
+      const ban = bans.find(client.ip, tx.tsMs);
       if (ban) {
         c.banned++;
         tx.banned = true;

@@ -2,15 +2,15 @@
  * IP → autonomous system (number and organisation) from `@ip-location-db/asn`: `asn-ipv4-num.csv`
  * (`start,end,asn,org` with uint32 bounds) and `asn-ipv6.csv` (the same with IPv6 text bounds).
  * The ranges are held in typed arrays (IPv4: 16 bytes a range; IPv6: 40 bytes, full 128 bits) with
- * a de-duplicated organisation table, and found by binary search: ~10 MB for ~515k ranges instead
- * of hundreds of MB as objects. Files are streamed, so loading never holds a whole CSV in memory.
+ * a de-duplicated organisation table (UTF-8 bytes, no strings), and found by binary search: ~13 MB
+ * for ~515k ranges. Loading parses bytes in one reused buffer (csv-bytes.ts) into tables sized by a
+ * first counting pass, so it leaves no garbage behind to grow the heap (and RSS) for good.
  */
-import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { AsnInfo } from '@palisade/engine';
+import type { AsnInfo, IpAddress } from '@palisade/engine';
 import { PalisadeError } from '../errors.js';
-import { parseIPv6, type IpAddress } from './ip.js';
+import { countLines, eachLine, parseIPv6Bytes, readBuffer, readU32 } from './csv-bytes.js';
 
 export interface AsnOptions {
   /** Folder holding `asn-ipv4-num.csv` and `asn-ipv6.csv`. Default: the `@ip-location-db/asn` package. */
@@ -23,8 +23,10 @@ export interface AsnStats {
   orgs: number;
   /** Lines that were not `start,end,asn,org`, had start > end, or came out of order. */
   rejected_lines: number;
-  /** Bytes held by the typed arrays (organisation strings not included). */
+  /** Bytes held by the range tables (organisation names not included). */
   table_bytes: number;
+  /** Bytes of the pages holding the de-duplicated organisation names (UTF-8). */
+  org_bytes: number;
   load_ms: number;
 }
 
@@ -46,26 +48,6 @@ export function defaultAsnDir(): string {
   return dirname(createRequire(import.meta.url).resolve('@ip-location-db/asn/package.json'));
 }
 
-/** A Uint32Array that doubles when full; `done()` returns an exact-size copy. */
-class U32Builder {
-  #a = new Uint32Array(1 << 16);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.#a.length) {
-      const b = new Uint32Array(this.#a.length * 2);
-      b.set(this.#a);
-      this.#a = b;
-    }
-    this.#a[this.length++] = v;
-  }
-  at(i: number): number {
-    return this.#a[i]!;
-  }
-  done(): Uint32Array {
-    return this.#a.slice(0, this.length);
-  }
-}
-
 /** FNV-1a over a byte span: no allocation. */
 function hashBytes(buf: Buffer, start: number, end: number): number {
   let h = 0x811c9dc5;
@@ -73,84 +55,122 @@ function hashBytes(buf: Buffer, start: number, end: number): number {
   return h >>> 0;
 }
 
+/** Bytes per page of organisation names (a name never spans pages; the longest line is 1 KiB). */
+const ORG_PAGE_BYTES = 256 * 1024;
+
 /**
- * De-duplicated organisation names. Most ASNs recur with the same name, so a line whose (asn, hash of
- * the name bytes) was seen before reuses the index without decoding the name into a string.
+ * De-duplicated organisation names as UTF-8 bytes in fixed pages (`pages[i]`, from `starts[i]` to
+ * `ends[i]`, offsets within the page), found by an open-addressing hash table over the bytes:
+ * interning a name allocates nothing unless it is new, pages are never copied to grow, and no strings
+ * are made at all (the lookup decodes one).
  */
 class OrgTable {
-  readonly #index = new Map<string, number>();
-  readonly #byAsn = new Map<number, { hash: number; idx: number }>();
-  readonly names: string[] = [];
+  readonly #pages: Buffer[] = [];
+  #page: Buffer = Buffer.allocUnsafeSlow(ORG_PAGE_BYTES);
+  #len = 0;
+  #pageOf: Uint32Array = new Uint32Array(1 << 12);
+  #starts: Uint32Array = new Uint32Array(1 << 12);
+  #ends: Uint32Array = new Uint32Array(1 << 12);
+  #hashes: Uint32Array = new Uint32Array(1 << 12);
+  count = 0;
+  /** Name index + 1 per slot; 0 is empty. Kept at most half full. */
+  #slots = new Int32Array(1 << 13);
 
-  intern(asn: number, buf: Buffer, start: number, end: number): number | null {
-    const hash = hashBytes(buf, start, end);
-    const seen = this.#byAsn.get(asn);
-    if (seen && seen.hash === hash) return seen.idx;
-    const name = readOrg(buf, start, end);
-    if (name === null) return null;
-    let idx = this.#index.get(name);
-    if (idx === undefined) {
-      idx = this.names.length;
-      this.names.push(name);
-      this.#index.set(name, idx);
+  /** Index of the (CSV-unquoted) name in `buf[start, end)`; -1 when its quoting is broken. */
+  intern(buf: Buffer, start: number, end: number): number {
+    // Unquote into the free end of the page first: a new name is then already in place.
+    if (ORG_PAGE_BYTES - this.#len < end - start) {
+      this.#pages.push(this.#page.subarray(0, this.#len));
+      this.#page = Buffer.allocUnsafeSlow(ORG_PAGE_BYTES);
+      this.#len = 0;
     }
-    this.#byAsn.set(asn, { hash, idx });
-    return idx;
+    const page = this.#page;
+    const from = this.#len;
+    let to = from;
+    if (end > start && buf[start] === 34) {
+      if (end - start < 2 || buf[end - 1] !== 34) return -1;
+      for (let i = start + 1; i < end - 1; i++) {
+        const c = buf[i]!;
+        page[to++] = c;
+        if (c === 34 && buf[i + 1] === 34 && i + 1 < end - 1) i++; // "" is one "
+      }
+    } else {
+      to += buf.copy(page, from, start, end);
+    }
+    const hash = hashBytes(page, from, to);
+    const mask = this.#slots.length - 1;
+    for (let s = hash & mask; ; s = (s + 1) & mask) {
+      const idx = this.#slots[s]! - 1;
+      if (idx < 0) {
+        this.#slots[s] = this.#add(hash, from, to) + 1;
+        if (this.count * 2 > this.#slots.length) this.#rehash();
+        return this.count - 1;
+      }
+      if (this.#hashes[idx] === hash && this.#same(idx, from, to)) return idx;
+    }
+  }
+
+  /** The names' pages and, per name, its page and span (exact size: the load's spare room dropped). */
+  done(): OrgNames {
+    const pages = [...this.#pages, this.#page.subarray(0, this.#len)];
+    const n = this.count;
+    return {
+      pages,
+      pageOf: this.#pageOf.slice(0, n),
+      starts: this.#starts.slice(0, n),
+      ends: this.#ends.slice(0, n),
+    };
+  }
+
+  #add(hash: number, from: number, to: number): number {
+    if (this.count === this.#ends.length) {
+      this.#pageOf = growU32(this.#pageOf);
+      this.#starts = growU32(this.#starts);
+      this.#ends = growU32(this.#ends);
+      this.#hashes = growU32(this.#hashes);
+    }
+    this.#pageOf[this.count] = this.#pages.length;
+    this.#starts[this.count] = from;
+    this.#ends[this.count] = to;
+    this.#hashes[this.count] = hash;
+    this.#len = to;
+    return this.count++;
+  }
+
+  #same(idx: number, from: number, to: number): boolean {
+    const s = this.#starts[idx]!;
+    const e = this.#ends[idx]!;
+    if (e - s !== to - from) return false;
+    const p = this.#pageOf[idx]!;
+    const b = p === this.#pages.length ? this.#page : this.#pages[p]!;
+    const page = this.#page;
+    for (let i = 0; i < e - s; i++) if (b[s + i] !== page[from + i]) return false;
+    return true;
+  }
+
+  #rehash(): void {
+    const slots = new Int32Array(this.#slots.length * 2);
+    const mask = slots.length - 1;
+    for (let idx = 0; idx < this.count; idx++) {
+      let s = this.#hashes[idx]! & mask;
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = idx + 1;
+    }
+    this.#slots = slots;
   }
 }
 
-/**
- * Calls `onLine(buf, start, end)` for each line of a file (without the newline), streaming in 64 KB
- * chunks; a line split across chunks is joined in one small reused buffer, so loading makes little
- * garbage. A line longer than MAX_LINE_BYTES is passed as a span longer than that (to be rejected).
- */
-async function eachLine(
-  path: string,
-  onLine: (buf: Buffer, start: number, end: number) => void,
-): Promise<void> {
-  const carry = Buffer.alloc(MAX_LINE_BYTES + 1);
-  const tooLong = () => onLine(carry, 0, MAX_LINE_BYTES + 1);
-  let carryLen = 0;
-  let skipping = false;
-  const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    let from = 0;
-    if (skipping || carryLen > 0) {
-      const nl = chunk.indexOf(10);
-      const upto = nl < 0 ? chunk.length : nl;
-      if (skipping) {
-        if (nl >= 0) skipping = false;
-      } else if (carryLen + upto > MAX_LINE_BYTES) {
-        tooLong();
-        carryLen = 0;
-        skipping = nl < 0;
-      } else {
-        chunk.copy(carry, carryLen, 0, upto);
-        carryLen += upto;
-        if (nl >= 0) {
-          onLine(carry, 0, carryLen > 0 && carry[carryLen - 1] === 13 ? carryLen - 1 : carryLen);
-          carryLen = 0;
-        }
-      }
-      if (nl < 0) continue;
-      from = nl + 1;
-    }
-    for (;;) {
-      const nl = chunk.indexOf(10, from);
-      if (nl < 0) break;
-      onLine(chunk, from, nl > from && chunk[nl - 1] === 13 ? nl - 1 : nl);
-      from = nl + 1;
-    }
-    const restLen = chunk.length - from;
-    if (restLen > MAX_LINE_BYTES) {
-      tooLong();
-      skipping = true;
-    } else if (restLen > 0) {
-      chunk.copy(carry, 0, from);
-      carryLen = restLen;
-    }
-  }
-  if (carryLen > 0 && !skipping) onLine(carry, 0, carry[carryLen - 1] === 13 ? carryLen - 1 : carryLen);
+interface OrgNames {
+  pages: Buffer[];
+  pageOf: Uint32Array;
+  starts: Uint32Array;
+  ends: Uint32Array;
+}
+
+function growU32(a: Uint32Array): Uint32Array {
+  const n = new Uint32Array(a.length * 2);
+  n.set(a);
+  return n;
 }
 
 /** Positions of the three leading commas of `a,b,c,org`, filled by `findCommas`. */
@@ -168,34 +188,23 @@ function findCommas(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-/** A decimal uint32 from bytes; -1 when not one. */
-function readU32(buf: Buffer, start: number, end: number): number {
-  if (end <= start || end - start > 10) return -1;
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c < 48 || c > 57) return -1;
-    v = v * 10 + (c - 48);
-  }
-  return v > 0xffffffff ? -1 : v;
-}
-
-/** The organisation field: plain, or a CSV-quoted string with `""` escapes. */
-function readOrg(buf: Buffer, start: number, end: number): string | null {
-  if (end > start && buf[start] === 34) {
-    if (end - start < 2 || buf[end - 1] !== 34) return null;
-    return buf.toString('utf8', start + 1, end - 1).replaceAll('""', '"');
-  }
-  return buf.toString('utf8', start, end);
-}
-
-function compare128(a: Uint32Array, i: number, w: readonly number[]): number {
+function compare128(a: Uint32Array, i: number, w: ArrayLike<number>): number {
   for (let k = 0; k < 4; k++) {
     const x = a[i * 4 + k]!;
     const y = w[k]!;
     if (x !== y) return x < y ? -1 : 1;
   }
   return 0;
+}
+
+/** Whether the 128-bit value at a[i] is below the one at b[j]. */
+function below128(a: Uint32Array, i: number, b: Uint32Array, j: number): boolean {
+  for (let k = 0; k < 4; k++) {
+    const x = a[i * 4 + k]!;
+    const y = b[j * 4 + k]!;
+    if (x !== y) return x < y;
+  }
+  return false;
 }
 
 interface Tables {
@@ -208,92 +217,109 @@ interface Tables {
   e6: Uint32Array;
   a6: Uint32Array;
   o6: Uint32Array;
-  names: string[];
+  orgs: OrgNames;
   rejected: number;
+}
+
+/** Counts lines to size the tables once (no doubling: no discarded copies left in the allocator). */
+async function capacity(path: string, buf: Buffer): Promise<number> {
+  return Math.min(MAX_RANGES, await countLines(path, buf));
 }
 
 async function readTables(dir: string): Promise<Tables> {
   const orgs = new OrgTable();
+  const buf = readBuffer();
   let rejected = 0;
 
-  const v4Start = new U32Builder();
-  const v4End = new U32Builder();
-  const v4Asn = new U32Builder();
-  const v4Org = new U32Builder();
   const v4Path = join(dir, ASN_V4_FILE);
+  let n4 = 0;
+  let s4: Uint32Array, e4: Uint32Array, a4: Uint32Array, o4: Uint32Array;
   try {
-    await eachLine(v4Path, (buf, s, e) => {
-      if (e === s) return;
-      const c = e - s <= MAX_LINE_BYTES && findCommas(buf, s, e);
-      const start = c ? readU32(buf, s, comma[0]!) : -1;
-      const end = c ? readU32(buf, comma[0]! + 1, comma[1]!) : -1;
-      const asn = c ? readU32(buf, comma[1]! + 1, comma[2]!) : -1;
-      const n = v4Start.length;
-      // Sorted by start; an overlap with the previous range is fine (the later start wins).
-      const ok =
-        start >= 0 && end >= start && asn >= 0 && n < MAX_RANGES && (n === 0 || start >= v4Start.at(n - 1));
-      const org = ok ? orgs.intern(asn, buf, comma[2]! + 1, e) : null;
-      if (org === null) {
-        rejected++;
-        return;
-      }
-      v4Start.push(start);
-      v4End.push(end);
-      v4Asn.push(asn);
-      v4Org.push(org);
-    });
+    const cap = await capacity(v4Path, buf);
+    [s4, e4, a4, o4] = [
+      new Uint32Array(cap),
+      new Uint32Array(cap),
+      new Uint32Array(cap),
+      new Uint32Array(cap),
+    ];
+    await eachLine(
+      v4Path,
+      MAX_LINE_BYTES,
+      (buf, s, e) => {
+        if (e === s) return;
+        const c = e - s <= MAX_LINE_BYTES && findCommas(buf, s, e);
+        const start = c ? readU32(buf, s, comma[0]!) : -1;
+        const end = c ? readU32(buf, comma[0]! + 1, comma[1]!) : -1;
+        const asn = c ? readU32(buf, comma[1]! + 1, comma[2]!) : -1;
+        // Sorted by start; an overlap with the previous range is fine (the later start wins).
+        const ok = start >= 0 && end >= start && asn >= 0 && n4 < cap && (n4 === 0 || start >= s4[n4 - 1]!);
+        const org = ok ? orgs.intern(buf, comma[2]! + 1, e) : -1;
+        if (org < 0) {
+          rejected++;
+          return;
+        }
+        s4[n4] = start;
+        e4[n4] = end;
+        a4[n4] = asn;
+        o4[n4++] = org;
+      },
+      buf,
+    );
   } catch (e) {
     throw new PalisadeError('PAL_ERR_ENRICH_DATA', `ASN data ${v4Path}: ${(e as Error).message}`);
   }
 
-  const v6Start = new U32Builder();
-  const v6End = new U32Builder();
-  const v6Asn = new U32Builder();
-  const v6Org = new U32Builder();
   const v6Path = join(dir, ASN_V6_FILE);
-  let prev: number[] | undefined;
-  const less = (a: readonly number[], b: readonly number[]) => {
-    for (let k = 0; k < 4; k++) if (a[k] !== b[k]) return a[k]! < b[k]!;
-    return false;
-  };
+  let n6 = 0;
+  let s6: Uint32Array, e6: Uint32Array, a6: Uint32Array, o6: Uint32Array;
   try {
-    await eachLine(v6Path, (buf, s, e) => {
-      if (e === s) return;
-      const c = e - s <= MAX_LINE_BYTES && findCommas(buf, s, e);
-      const start = c ? parseIPv6(buf.toString('latin1', s, comma[0]!)) : null;
-      const end = c ? parseIPv6(buf.toString('latin1', comma[0]! + 1, comma[1]!)) : null;
-      const asn = c ? readU32(buf, comma[1]! + 1, comma[2]!) : -1;
-      const ok =
-        start &&
-        end &&
-        !less(end, start) &&
-        asn >= 0 &&
-        v6Asn.length < MAX_RANGES &&
-        !(prev && less(start, prev));
-      const org = ok ? orgs.intern(asn, buf, comma[2]! + 1, e) : null;
-      if (!start || !end || org === null) {
-        rejected++;
-        return;
-      }
-      prev = start;
-      for (const w of start) v6Start.push(w);
-      for (const w of end) v6End.push(w);
-      v6Asn.push(asn);
-      v6Org.push(org);
-    });
+    const cap = await capacity(v6Path, buf);
+    // A line's bounds are parsed straight into slot n6; a rejected line's are overwritten by the next.
+    [s6, e6, a6, o6] = [
+      new Uint32Array(cap * 4),
+      new Uint32Array(cap * 4),
+      new Uint32Array(cap),
+      new Uint32Array(cap),
+    ];
+    await eachLine(
+      v6Path,
+      MAX_LINE_BYTES,
+      (buf, s, e) => {
+        if (e === s) return;
+        const c = e - s <= MAX_LINE_BYTES && findCommas(buf, s, e);
+        const ok =
+          c &&
+          n6 < cap &&
+          parseIPv6Bytes(buf, s, comma[0]!, s6, n6 * 4) &&
+          parseIPv6Bytes(buf, comma[0]! + 1, comma[1]!, e6, n6 * 4) &&
+          !below128(e6, n6, s6, n6) &&
+          !(n6 > 0 && below128(s6, n6, s6, n6 - 1));
+        const asn = ok ? readU32(buf, comma[1]! + 1, comma[2]!) : -1;
+        const org = asn >= 0 ? orgs.intern(buf, comma[2]! + 1, e) : -1;
+        if (org < 0) {
+          rejected++;
+          return;
+        }
+        a6[n6] = asn;
+        o6[n6++] = org;
+      },
+      buf,
+    );
   } catch (e) {
     throw new PalisadeError('PAL_ERR_ENRICH_DATA', `ASN data ${v6Path}: ${(e as Error).message}`);
   }
+
+  // Views of the exact length (rejected lines leave a few unused slots at the end).
   return {
-    s4: v4Start.done(),
-    e4: v4End.done(),
-    a4: v4Asn.done(),
-    o4: v4Org.done(),
-    s6: v6Start.done(),
-    e6: v6End.done(),
-    a6: v6Asn.done(),
-    o6: v6Org.done(),
-    names: orgs.names,
+    s4: s4.subarray(0, n4),
+    e4: e4.subarray(0, n4),
+    a4: a4.subarray(0, n4),
+    o4: o4.subarray(0, n4),
+    s6: s6.subarray(0, n6 * 4),
+    e6: e6.subarray(0, n6 * 4),
+    a6: a6.subarray(0, n6),
+    o6: o6.subarray(0, n6),
+    orgs: orgs.done(),
     rejected,
   };
 }
@@ -303,8 +329,15 @@ async function readTables(dir: string): Promise<Tables> {
  * arrays, not the builders and the intern map of the load (V8 shares one context per function).
  */
 function createAsnDb(t: Tables, loadMs: number): AsnDb {
-  const { s4, e4, a4, o4, s6, e6, a6, o6, names } = t;
-  const tableBytes = [s4, e4, a4, o4, s6, e6, a6, o6].reduce((n, a) => n + a.byteLength, 0);
+  const { s4, e4, a4, o4, s6, e6, a6, o6 } = t;
+  const { pages, pageOf, starts, ends } = t.orgs;
+  const tableBytes = [s4, e4, a4, o4, s6, e6, a6, o6, pageOf, starts, ends].reduce(
+    (n, a) => n + a.buffer.byteLength,
+    0,
+  );
+  const orgBytes = pages.reduce((n, p) => n + p.buffer.byteLength, 0);
+  // Names are decoded per lookup (the enricher caches per ip), so the table holds no strings.
+  const name = (i: number) => pages[pageOf[i]!]!.toString('utf8', starts[i]!, ends[i]!);
   const rejected = t.rejected;
   return {
     lookup(ip) {
@@ -322,7 +355,7 @@ function createAsnDb(t: Tables, loadMs: number): AsnDb {
           } else hi = mid - 1;
         }
         if (found < 0 || v > e4[found]!) return undefined;
-        return { number: a4[found]!, org: names[o4[found]!]! };
+        return { number: a4[found]!, org: name(o4[found]!) };
       }
       const w = ip.words;
       let lo = 0;
@@ -336,12 +369,13 @@ function createAsnDb(t: Tables, loadMs: number): AsnDb {
         } else hi = mid - 1;
       }
       if (found < 0 || compare128(e6, found, w) < 0) return undefined;
-      return { number: a6[found]!, org: names[o6[found]!]! };
+      return { number: a6[found]!, org: name(o6[found]!) };
     },
     stats: () => ({
       v4_ranges: s4.length,
       v6_ranges: a6.length,
-      orgs: names.length,
+      orgs: ends.length,
+      org_bytes: orgBytes,
       rejected_lines: rejected,
       table_bytes: tableBytes,
       load_ms: Math.round(loadMs),

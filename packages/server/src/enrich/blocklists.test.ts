@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CidrSet, parseIp } from '@palisade/engine';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBlocklists, parseBlocklist, type Blocklists } from './blocklists.js';
-import { CidrSet, parseIp } from './ip.js';
 
 const ip = (s: string) => parseIp(s)!;
 const cleanups: Array<() => void> = [];

@@ -8,7 +8,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CidrSet, parseCidr, type IpAddress } from './ip.js';
+import { CidrSet, parseCidr, type IpAddress } from '@palisade/engine';
 
 export interface BlocklistOptions {
   dir: string;

@@ -2,10 +2,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseIp } from '@palisade/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAsn, type AsnDb } from './asn.js';
 import { countryName, openGeo, type GeoLookup } from './geo.js';
-import { parseIp } from './ip.js';
 
 const ip = (s: string) => parseIp(s)!;
 

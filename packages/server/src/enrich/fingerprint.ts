@@ -18,8 +18,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { normalizeIp } from '@palisade/engine';
 import { PalisadeError } from '../errors.js';
-import { normalizeIp } from './ip.js';
 
 export const INSTALL_SECRET_FILE = 'install-secret';
 /** Shortest secret accepted (characters of the variable or the file). */

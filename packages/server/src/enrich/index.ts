@@ -6,18 +6,24 @@
  * lookup plus the fingerprint HMAC; the LRU is invalidated (by generation) when data finishes loading
  * or the blocklists change. Only an uncached AbuseIPDB lookup awaits, bounded by its timeout.
  */
-import type { AsnInfo, GeoInfo, Reputation, SecurityEvent } from '@palisade/engine';
+import {
+  formatIp,
+  parseIp,
+  specialRange,
+  type AsnInfo,
+  type GeoInfo,
+  type IpAddress,
+  type Reputation,
+  type SecurityEvent,
+} from '@palisade/engine';
 import { loadAsn, type AsnDb, type AsnOptions } from './asn.js';
 import type { AbuseIpdbOptions, AbuseIpdbStats } from './abuseipdb.js';
 import type { BlocklistOptions, RejectedLine } from './blocklists.js';
 import { createFingerprinter, loadInstallSecret } from './fingerprint.js';
 import { openGeo, type GeoLookup, type GeoOptions } from './geo.js';
-import { formatIp, parseIp, specialRange, type IpAddress } from './ip.js';
 import { Lru } from './lru.js';
 import { combineReputation, createReputation } from './reputation.js';
 
-export { CidrMap, CidrSet, parseCidr, parseIp, formatIp, normalizeIp, specialRange } from './ip.js';
-export type { Cidr, IpAddress, SpecialRange } from './ip.js';
 export { loadInstallSecret, createFingerprinter } from './fingerprint.js';
 
 export interface EnricherOptions {
@@ -102,6 +108,7 @@ export function createEnricher(opts: EnricherOptions): Enricher {
 
   let geo: GeoLookup | undefined;
   let asn: AsnDb | undefined;
+  let closed = false;
   const state: { geo: LoadState; asn: LoadState } = {
     geo: opts.geo === false ? 'off' : 'loading',
     asn: opts.asn === false ? 'off' : 'loading',
@@ -112,6 +119,8 @@ export function createEnricher(opts: EnricherOptions): Enricher {
     loads.push(
       openGeo(opts.geo ?? {}).then(
         (g) => {
+          // Closed while loading: the reader holds file handles, let them go.
+          if (closed) return g.close();
           geo = g;
           state.geo = 'ready';
           gen++;
@@ -253,6 +262,9 @@ export function createEnricher(opts: EnricherOptions): Enricher {
       };
     },
     close() {
+      closed = true;
+      geo?.close();
+      geo = undefined;
       reputation.close();
       cache.clear();
     },

@@ -3,7 +3,7 @@
  * from `threshold`). Special-purpose addresses are never sent to AbuseIPDB. The local answer is
  * synchronous; the remote one is a cache lookup, or one bounded request when not cached.
  */
-import type { Reputation } from '@palisade/engine';
+import type { IpAddress, Reputation } from '@palisade/engine';
 import {
   createAbuseIpdb,
   type AbuseIpdbClient,
@@ -16,7 +16,6 @@ import {
   type BlocklistStats,
   type Blocklists,
 } from './blocklists.js';
-import type { IpAddress } from './ip.js';
 
 export const BLOCKLIST_SCORE = 100;
 export const ABUSEIPDB_LIST = 'abuseipdb';

@@ -3,10 +3,9 @@
  * request path reads (`ResolvedProxyOptions`). Every size and time has a unit in its name and a bound;
  * a bad value throws PAL_ERR_PROXY_CONFIG naming the option (STYLE.md #2: check once, then look up).
  */
-import type { Engine } from '@palisade/engine';
+import { CidrSet, type Engine } from '@palisade/engine';
 import type { BanCheck, EventSink } from '../sink.js';
 import { PalisadeError } from '../errors.js';
-import { CidrSet } from '../enrich/ip.js';
 import { buildTraps, type HoneypotOptions, type TrapIndex } from './honeypot.js';
 
 export interface ProxyTimeouts {

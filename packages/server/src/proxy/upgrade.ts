@@ -9,7 +9,7 @@ import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import http, { type IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { resolveClientIp } from './client-ip.js';
+import { resolveClientIp } from '@palisade/engine';
 import { requestHeadersUpstream } from './forward-headers.js';
 import { captureRaw, requestHead, type ExchangeRecord } from './proxy-event.js';
 import { blockedResponse, jsonError, type OwnResponse } from './responses.js';

@@ -1,12 +1,12 @@
 /**
- * The BanCheck sources ask before inspecting (sink.ts): the active bans held in memory, exact
- * addresses in a Map keyed by canonical text and networks in a list per family. `banned()` does no
- * I/O and returns at once when there are no bans; expiries are honoured at lookup
- * time, and `reload()` picks up bans added or removed in the database.
+ * The BanCheck sources ask before inspecting (sink.ts): the active bans held in memory in one
+ * longest-prefix map (addresses are full-length prefixes), so a lookup is a few hash probes and an
+ * IPv4 lookup allocates nothing. `banned()` does no I/O and returns at once when there are no bans;
+ * expiries are honoured at lookup time, and `reload()` picks up bans added or removed in the database.
  */
+import { CidrMap, normalizeCidr } from '@palisade/engine';
 import type { BanCheck } from '../sink.js';
 import { activeBans, type Ban } from './bans.js';
-import { cidrContains, formatIp, parseCidr, parseIpInto, type Cidr } from './ip.js';
 import type { Store } from './store.js';
 
 interface Entry {
@@ -32,53 +32,38 @@ function longer(a: Entry | undefined, b: Entry): Entry {
 }
 
 export function createBanCache(store?: Store): BanCache {
-  let exact = new Map<string, Entry>();
-  let nets: { cidr: Cidr; entry: Entry }[] = [];
-  const scratch = new Uint32Array(4);
-
-  const active = (e: Entry | undefined, nowMs: number) =>
-    e && (e.untilMs === null || e.untilMs > nowMs) ? { reason: e.reason, until: e.until } : undefined;
+  let map = new CidrMap<Entry>();
+  // The lookup's "now", so that one predicate serves every call (no closure per request).
+  let lookupMs = 0;
+  const live = (b: Entry) => b.untilMs === null || b.untilMs > lookupMs;
 
   const cache: BanCache = {
     get size() {
-      return exact.size + nets.length;
+      return map.size;
     },
     load(bans) {
-      const nextExact = new Map<string, Entry>();
-      const nextNets: { cidr: Cidr; entry: Entry }[] = [];
+      // Several bans on one value (e.g. an expiring and a permanent one) keep the one that lasts longer.
+      const byValue = new Map<string, Entry>();
       for (const b of bans) {
+        const value = normalizeCidr(b.value);
+        if (value === null) continue;
         const entry: Entry = { reason: b.reason, untilMs: b.until_ms, until: b.until };
-        if (b.value.includes('/')) {
-          const cidr = parseCidr(b.value);
-          if (cidr) nextNets.push({ cidr, entry });
-        } else nextExact.set(b.value, longer(nextExact.get(b.value), entry));
+        byValue.set(value, longer(byValue.get(value), entry));
       }
-      exact = nextExact;
-      nets = nextNets;
+      const next = new CidrMap<Entry>();
+      for (const [value, entry] of byValue) next.set(value, entry);
+      map = next;
     },
     async reload(nowMs = Date.now()) {
       if (!store) return;
       cache.load(await activeBans(store, nowMs));
     },
     banned(ip, nowMs) {
-      if (exact.size === 0 && nets.length === 0) return undefined;
-      const hit = active(exact.get(ip), nowMs);
-      if (hit) return hit;
-      const family = parseIpInto(ip, scratch);
-      if (family === 0) return undefined;
-      if (exact.size > 0) {
-        const canon = formatIp(family, scratch);
-        if (canon !== ip) {
-          const r = active(exact.get(canon), nowMs);
-          if (r) return r;
-        }
-      }
-      for (const n of nets) {
-        if (!cidrContains(n.cidr, family, scratch)) continue;
-        const r = active(n.entry, nowMs);
-        if (r) return r;
-      }
-      return undefined;
+      if (map.size === 0) return undefined;
+      // An expired ban on an address must not hide a live one on a network around it.
+      lookupMs = nowMs;
+      const e = map.find(ip, live);
+      return e ? { reason: e.reason, until: e.until } : undefined;
     },
   };
   return cache;

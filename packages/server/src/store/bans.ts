@@ -3,8 +3,8 @@
  * the row (removed_ms, removed_by) so the history stays auditable; a ban is active while it is not
  * removed and its `until` is in the future.
  */
+import { normalizeCidr } from '@palisade/engine';
 import { PalisadeError } from '../errors.js';
-import { canonicalBanValue } from './ip.js';
 import type { BanRow } from './schema.js';
 import type { Store } from './store.js';
 
@@ -63,7 +63,7 @@ function checkText(v: unknown, name: string): string {
 
 /** Adds a ban; throws PAL_ERR_BAN_INVALID for a value that is no ip/CIDR or a bad `until`. */
 export async function addBan(store: Store, ban: NewBan): Promise<Ban> {
-  const value = canonicalBanValue(ban.value);
+  const value = typeof ban.value === 'string' ? normalizeCidr(ban.value.trim()) : null;
   if (!value)
     throw new PalisadeError(
       'PAL_ERR_BAN_INVALID',

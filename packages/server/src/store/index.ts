@@ -24,7 +24,6 @@ export {
 export { createWriter, type Writer, type WriterOptions, type WriterStats } from './writer.js';
 export { addBan, removeBan, listBans, activeBans, type Ban, type NewBan } from './bans.js';
 export { createBanCache, type BanCache } from './ban-cache.js';
-export { canonicalIp, canonicalBanValue, parseCidr } from './ip.js';
 export {
   createApiKey,
   verifyApiKey,
