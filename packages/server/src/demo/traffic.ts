@@ -5,6 +5,7 @@
  * loopback, so events carry public addresses with geo and ASN.
  */
 import { request } from 'node:http';
+import { mulberry32 } from './prng.js';
 
 interface DemoRequest {
   method: string;
@@ -87,18 +88,6 @@ const ATTACKS: readonly DemoRequest[] = [
   { method: 'GET', path: '/search?q=test', ua: 'sqlmap/1.8#stable (https://sqlmap.org)' },
 ];
 
-/** Deterministic PRNG (mulberry32) so a demo run is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function send(target: URL, r: DemoRequest, ip: string, ua: string): Promise<number> {
   return new Promise((resolve) => {
     const body = r.body ? Buffer.from(r.body) : undefined;
@@ -138,7 +127,8 @@ export function startDemoTraffic(
   target: URL,
   opts: { seed?: number; burst?: number; intervalMs?: number } = {},
 ): DemoTraffic {
-  const rnd = prng(opts.seed ?? 7);
+  const next = mulberry32(opts.seed ?? 7);
+  const rnd = () => next() / 4294967296;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   let count = 0;
   let stopped = false;

@@ -11,18 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAsnDir } from './asn.js';
 import { defaultGeoDir, GEO_V4_FILE, GEO_V6_FILE } from './geo.js';
 import { MmdbReader } from './mmdb-reader.js';
+import { mulberry32 } from '../demo/prng.js';
 
-/** A small seeded PRNG (mulberry32), so a failure can be reproduced. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+/** Seeded, so a failure can be reproduced. */
+const rng = mulberry32;
 
 const v4Text = (v: number) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 const v6Text = (w: readonly number[]) =>
