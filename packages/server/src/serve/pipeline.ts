@@ -3,7 +3,6 @@
  * store with its batched writer, enrichment, the ban cache and retention. Its `sink` is what every
  * source submits to: enrich, then write; the promise resolves when the event is committed.
  */
-import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { createEngine, type Engine, type SecurityEvent } from '@palisade/engine';
@@ -17,6 +16,7 @@ import {
   createBanCache,
   countApiKeys,
   createApiKey,
+  writeFileAtomic0600,
   type BanCache,
   type Store,
   type Writer,
@@ -190,7 +190,7 @@ export async function openPipeline(
     async ensureInitialApiKey() {
       if ((await countApiKeys(store)) > 0) return undefined;
       const { secret } = await createApiKey(store, 'admin (first start)', ['admin', 'ingest', 'read', 'raw']);
-      writeFileSync(apiKeyFile, `${secret}\n`, { mode: 0o600 });
+      writeFileAtomic0600(apiKeyFile, `${secret}\n`);
       return apiKeyFile;
     },
     async close() {

@@ -5,7 +5,13 @@ export type { StoreDialect } from './dialect.js';
 export { migrateToLatest, buildMigrations, type SchemaHooks } from './migrations.js';
 export { createSqliteDialect, type SqliteStoreDialect } from './dialects/sqlite.js';
 export { Keyring, type KeyEntry, type KeyringOrigin } from './crypto.js';
-export { loadKeyring, parseKeyEnv, KEY_FILE_NAME, type LoadKeyringOptions } from './keyring-file.js';
+export {
+  loadKeyring,
+  parseKeyEnv,
+  writeFileAtomic0600,
+  KEY_FILE_NAME,
+  type LoadKeyringOptions,
+} from './keyring-file.js';
 export { rotateKeys, retireKey, keyUsage, type RotateResult } from './rotate-keys.js';
 export { validateEvent, EVENT_LIMITS } from './validate-event.js';
 export { rowToEvent } from './event-rows.js';
