@@ -14,6 +14,11 @@ export interface RequestRecord {
   headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** The body as sent: a UTF-8 string, or bytes. */
   body?: string | Uint8Array | null;
+  /**
+   * True when `body` is only the start of the body (a proxy or sensor that buffers a prefix): the
+   * engine then reports `protocol.limit_exceeded` at `body` and reads a missing end as the cut's.
+   */
+  body_truncated?: boolean;
   remote?: { ip: string; port?: number };
   tls?: boolean;
 }

@@ -28,6 +28,8 @@ export const Kind = {
   filename: 1 << 9,
   partContentType: 1 << 10,
   xml: 1 << 11,
+  /** Binary content (a raw body or an uploaded file declared binary, with NULs): no text signatures. */
+  binary: 1 << 12,
 } as const;
 export type KindName = keyof typeof Kind;
 export type KindBit = (typeof Kind)[KindName];

@@ -11,12 +11,16 @@ export interface MultipartPart {
 /**
  * Splits a multipart/form-data body (RFC 7578). Lenient like the servers it protects: a missing
  * closing delimiter or a part without headers is reported in `error`, and the parts found are kept.
+ * With `truncated` (the body was cut at the inspection limit) the missing closing delimiter and a
+ * last part cut inside its headers are the cut's doing, not the sender's: no error for them.
+ * `limited` says that parsing stopped at `maxParts`.
  */
 export function parseMultipart(
   body: string,
   boundary: string,
   maxParts: number,
-): { parts: MultipartPart[]; error?: string } {
+  truncated = false,
+): { parts: MultipartPart[]; error?: string; limited?: boolean } {
   const parts: MultipartPart[] = [];
   const delim = `--${boundary}`;
   let pos = body.indexOf(delim);
@@ -27,7 +31,7 @@ export function parseMultipart(
     if (body.startsWith('--', afterDelim)) return { parts, error };
     const next = body.indexOf(`\n${delim}`, afterDelim);
     const end = next < 0 ? body.length : next;
-    if (next < 0) error ??= 'multipart body without closing delimiter';
+    if (next < 0 && !truncated) error ??= 'multipart body without closing delimiter';
     const chunk = body
       .slice(afterDelim, end)
       .replace(/^\r?\n/, '')
@@ -39,7 +43,7 @@ export function parseMultipart(
       sepLen = 2;
     }
     if (headEnd < 0) {
-      error ??= 'multipart part without a header block';
+      if (!(truncated && next < 0)) error ??= 'multipart part without a header block';
       parts.push({ content: chunk });
     } else {
       const head = chunk.slice(0, headEnd);
@@ -58,7 +62,9 @@ export function parseMultipart(
       }
       parts.push(part);
     }
-    if (parts.length >= maxParts) return { parts, error: `more than max_parts ${maxParts} multipart parts` };
+    // Over the limit only when another part follows (not the closing delimiter, not the cut end).
+    if (parts.length >= maxParts && next >= 0 && !body.startsWith('--', next + 1 + delim.length))
+      return { parts, error: `more than max_parts ${maxParts} multipart parts`, limited: true };
     if (next < 0) break;
     pos = next + 1;
   }

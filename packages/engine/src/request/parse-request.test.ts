@@ -156,3 +156,73 @@ describe('parseRequest limits are notes, never silent', () => {
     expect(parse({ method: 'GET', url: '/?a=%zz', headers: {} }).notes[0]?.kind).toBe('invalid_encoding');
   });
 });
+
+describe('parseRequest on a body cut at the limit', () => {
+  const small = { ...DEFAULT_LIMITS, max_body_bytes: 120 };
+  const notes = (r: RequestRecord) => parse(r, small).notes.map((n) => `${n.kind}@${n.location}`);
+  const post = (ct: string, body: string, extra: Partial<RequestRecord> = {}): RequestRecord => ({
+    method: 'POST',
+    url: '/',
+    headers: { 'content-type': ct },
+    body,
+    ...extra,
+  });
+  it('walks the received JSON values and keeps the cut member as raw text', () => {
+    const body = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ sku: `A${i}` })) });
+    const p = parse(post('application/json', body), small);
+    expect(p.bodyTruncated).toBe(true);
+    expect(p.notes.map((n) => `${n.kind}@${n.location}`)).toEqual(['limit_exceeded@body']);
+    expect(p.values.find((v) => v.location === 'body.json:$.items[0].sku')?.raw).toBe('A0');
+    expect(p.values.some((v) => v.location === 'body' && v.raw === '"sku"')).toBe(true);
+  });
+  it('still notes JSON that was malformed before the cut', () => {
+    expect(notes(post('application/json', `{"a":1,,"b":[${'1,'.repeat(80)}`))).toContain(
+      'malformed_body@body',
+    );
+  });
+  it('takes a missing closing delimiter and a half part header for the cut', () => {
+    const body = `--b\r\nContent-Disposition: form-data; name="t"\r\n\r\nhi\r\n--b\r\nContent-Disposition: form-data; name="f"; filename="a.png"\r\n\r\n${'x'.repeat(200)}`;
+    expect(notes(post('multipart/form-data; boundary=b', body))).toEqual(['limit_exceeded@body']);
+    const head = `--b\r\nContent-Disposition: form-data; name="t"\r\n\r\nhi\r\n--b\r\nContent-Disposition: form-data; name="${'f'.repeat(100)}"`;
+    expect(notes(post('multipart/form-data; boundary=b', head, { body_truncated: true }))).toEqual([
+      'limit_exceeded@body',
+    ]);
+    // Not cut: the same shapes are malformed.
+    expect(
+      notes(
+        post('multipart/form-data; boundary=b', '--b\r\nContent-Disposition: form-data; name="t"\r\n\r\nhi'),
+      ),
+    ).toContain('malformed_body@body');
+  });
+  it('walks cut XML without a malformed note, but still notes mismatched tags', () => {
+    const xml = `<a><b>one</b><c x="1">${'two '.repeat(60)}</c></a>`;
+    const p = parse(post('application/xml', xml), small);
+    expect(p.notes.map((n) => n.kind)).toEqual(['limit_exceeded']);
+    expect(p.values.find((v) => v.location === 'body.xml:/a/b')?.raw).toBe('one');
+    expect(notes(post('application/xml', `<a><b>x</c>${' '.repeat(200)}`))).toContain('malformed_body@body');
+  });
+  it('drops an escape the cut left half of in a form body', () => {
+    const body = `a=1&t=${'caf%C3%A9+'.repeat(12)}caf%C3`;
+    const p = parse(post('application/x-www-form-urlencoded', body, { body_truncated: true }), small);
+    expect(p.notes.map((n) => n.kind)).toEqual(['limit_exceeded']);
+    expect(p.values.find((v) => v.location === 'body.form:t')?.raw.endsWith('café caf')).toBe(true);
+    const half = parse(post('application/x-www-form-urlencoded', 'a=1&t=x%E2%8', { body_truncated: true }));
+    expect(half.notes.map((n) => n.kind)).toEqual(['limit_exceeded']);
+  });
+  it('notes a body the caller cut, once, at body', () => {
+    const p = parse(post('application/json', '{"a":"b","c":', { body_truncated: true }));
+    expect(p.notes.map((n) => `${n.kind}@${n.location}`)).toEqual(['limit_exceeded@body']);
+    expect(p.values.find((v) => v.location === 'body.json:$.a')?.raw).toBe('b');
+  });
+  it('notes the value limit once per request, with the count', () => {
+    const limits = { ...DEFAULT_LIMITS, max_value_bytes: 10 };
+    const p = parse({ method: 'GET', url: `/?a=${'x'.repeat(20)}&b=${'y'.repeat(20)}`, headers: {} }, limits);
+    expect(p.notes).toEqual([
+      {
+        kind: 'limit_exceeded',
+        location: 'query:a',
+        evidence: 'value of 20 chars > max_value_bytes 10; 2 values cut in all',
+      },
+    ]);
+  });
+});

@@ -4,6 +4,8 @@ import { urlDecode, hasInvalidPercent, base64Decode, decodeUtf8Lenient } from '.
 import type { Limits } from './limits.js';
 import { parseMultipart } from './multipart.js';
 import { walkXml } from './xml.js';
+import { closeTruncatedJson } from './truncated-json.js';
+import { isBinaryContent } from './binary-media.js';
 
 /** Something the parser noticed about the request's form, turned into `protocol.*` findings. */
 export interface ParseNote {
@@ -32,8 +34,14 @@ export interface ParsedRequest {
   readonly bodyFormat: 'none' | 'form' | 'json' | 'multipart' | 'xml' | 'text';
   /** The inspected body text (at most `max_body_bytes`). */
   readonly body: string;
-  /** The body's full size in bytes. */
+  /** The body's full size in bytes (at least; a caller that cut the body knows no more). */
   readonly bodyBytes: number;
+  /**
+   * The body goes on past `body` (over `max_body_bytes`, or cut by the caller: `body_truncated`).
+   * Parsers then take a missing end (unclosed JSON, XML or multipart, a cut escape) for the cut's
+   * doing, not the sender's; detectors judge only what was received.
+   */
+  readonly bodyTruncated: boolean;
   readonly values: readonly Value[];
   readonly notes: readonly ParseNote[];
   /** First value of a header, '' when absent. */
@@ -46,6 +54,9 @@ class Collector {
   readonly values: Value[] = [];
   readonly notes: ParseNote[] = [];
   private dropped = 0;
+  /** Values cut at `max_value_bytes`: the first is noted at its location, the rest only counted. */
+  private cutValues = 0;
+  private cutNote: ParseNote | undefined;
   constructor(readonly limits: Limits) {}
 
   /** Values counted against `max_params` (headers, path and segments have limits of their own). */
@@ -70,11 +81,16 @@ class Collector {
       this.params++;
     }
     if (raw.length > this.limits.max_value_bytes) {
-      this.note(
-        'limit_exceeded',
-        location,
-        `value of ${raw.length} chars > max_value_bytes ${this.limits.max_value_bytes}`,
-      );
+      // One note per request, however many values are long (two big text areas are one fact: the
+      // request was inspected in part); `finish` adds the count to it.
+      if (this.cutValues++ === 0) {
+        this.note(
+          'limit_exceeded',
+          location,
+          `value of ${raw.length} chars > max_value_bytes ${this.limits.max_value_bytes}`,
+        );
+        this.cutNote = this.notes[this.notes.length - 1];
+      }
       raw = raw.slice(0, this.limits.max_value_bytes);
     }
     this.values.push(new Value(kind, location, name, raw));
@@ -90,6 +106,8 @@ class Collector {
   }
 
   finish(): void {
+    if (this.cutValues > 1 && this.cutNote?.kind === 'limit_exceeded')
+      this.cutNote.evidence += `; ${this.cutValues} values cut in all`;
     if (this.dropped > 0)
       this.note(
         'limit_exceeded',
@@ -291,6 +309,7 @@ export function parseRequest(req: RequestRecord, limits: Limits): ParsedRequest 
   // Body
   let body = '';
   let bodyBytes = 0;
+  let bodyTruncated = false;
   if (req.body !== undefined && req.body !== null) {
     if (typeof req.body === 'string') {
       bodyBytes = utf8ByteLength(req.body, limits.max_body_bytes);
@@ -301,19 +320,31 @@ export function parseRequest(req: RequestRecord, limits: Limits): ParsedRequest 
         req.body.byteLength > limits.max_body_bytes ? req.body.subarray(0, limits.max_body_bytes) : req.body;
       body = decodeUtf8Lenient(bytes);
     }
-    if (bodyBytes > limits.max_body_bytes)
+    if (bodyBytes > limits.max_body_bytes) {
+      bodyTruncated = true;
       c.note(
         'limit_exceeded',
         'body',
         `body of ${bodyBytes}+ bytes > max_body_bytes ${limits.max_body_bytes}; the rest was not inspected`,
       );
+    } else if (req.body_truncated === true) {
+      bodyTruncated = true;
+      c.note(
+        'limit_exceeded',
+        'body',
+        `body cut by the capturing side after ${bodyBytes} bytes; the rest was not inspected`,
+      );
+    }
   }
   const contentTypeHeader = header('content-type');
   const contentType = mediaType(contentTypeHeader);
   let bodyFormat: ParsedRequest['bodyFormat'] = 'none';
   if (body !== '') {
     bodyFormat = formatOf(contentType, body);
-    parseBody(c, bodyFormat, body, contentTypeHeader);
+    // A cut in the middle of an escape (`%E2%8`) is not the sender's bad encoding (for the protocol
+    // checks of `body` either).
+    if (bodyTruncated && bodyFormat === 'form') body = dropCutEscape(body);
+    parseBody(c, bodyFormat, body, contentTypeHeader, bodyTruncated);
   }
   c.finish();
   return {
@@ -327,6 +358,7 @@ export function parseRequest(req: RequestRecord, limits: Limits): ParsedRequest 
     bodyFormat,
     body,
     bodyBytes,
+    bodyTruncated,
     values: c.values,
     notes: c.notes,
     header,
@@ -338,6 +370,7 @@ function parseBody(
   format: ParsedRequest['bodyFormat'],
   body: string,
   contentTypeHeader: string,
+  truncated: boolean,
 ): void {
   switch (format) {
     case 'form':
@@ -346,8 +379,12 @@ function parseBody(
     case 'json': {
       const r = parseJsonBounded(body, c.limits.max_json_depth);
       if (r.ok) walkJson(c, r.value, '$', 0);
+      else if (r.reason.startsWith('JSON nested')) {
+        c.note('limit_exceeded', 'body', r.reason);
+        c.add(Kind.bodyRaw, 'body', '', body);
+      } else if (truncated) parseTruncatedJson(c, body);
       else {
-        c.note(r.reason.startsWith('JSON nested') ? 'limit_exceeded' : 'malformed_body', 'body', r.reason);
+        c.note('malformed_body', 'body', r.reason);
         c.add(Kind.bodyRaw, 'body', '', body);
       }
       return;
@@ -356,10 +393,10 @@ function parseBody(
       const m = /boundary=(?:"([^"]{1,200})"|([^\s;]{1,200}))/i.exec(contentTypeHeader);
       const boundary = m ? (m[1] ?? m[2]!) : '';
       const r = boundary
-        ? parseMultipart(body, boundary, c.limits.max_parts)
-        : { parts: [], error: 'multipart body without a boundary' };
+        ? parseMultipart(body, boundary, c.limits.max_parts, truncated)
+        : { parts: [], error: 'multipart body without a boundary', limited: false };
       if (r.error) {
-        c.note('malformed_body', 'body', r.error);
+        c.note(r.limited ? 'limit_exceeded' : 'malformed_body', 'body', r.error);
         if (r.parts.length === 0) c.add(Kind.bodyRaw, 'body', '', body);
       }
       for (const p of r.parts) {
@@ -368,7 +405,10 @@ function parseBody(
           c.add(Kind.filename, `body.multipart.filename:${name}`, name, p.filename);
           if (p.contentType)
             c.add(Kind.partContentType, `body.multipart.content-type:${name}`, name, p.contentType);
-          c.add(Kind.bodyRaw, `body.multipart.file:${name}`, name, p.content);
+          const kind = isBinaryContent(mediaType(p.contentType ?? ''), p.content)
+            ? Kind.binary
+            : Kind.bodyRaw;
+          c.add(kind, `body.multipart.file:${name}`, name, p.content);
         } else {
           c.add(Kind.arg, `body.multipart:${name}`, name, p.content);
         }
@@ -376,18 +416,59 @@ function parseBody(
       return;
     }
     case 'xml': {
-      const ok = walkXml(body, c.limits.max_json_depth, (loc, name, text) =>
-        c.add(Kind.xml, loc, name, text),
-      );
-      if (!ok) {
-        c.note('malformed_body', 'body', 'XML not well-formed; inspected as text');
-        c.add(Kind.bodyRaw, 'body', '', body);
-      }
+      const w = walkXml(body, c.limits.max_json_depth, (loc, name, text) => c.add(Kind.xml, loc, name, text));
+      // Elements left open by the cut: every text and attribute received was walked already.
+      if (w === 'ok' || (w === 'unclosed' && truncated)) return;
+      if (w === 'too_deep')
+        c.note('limit_exceeded', 'body', `XML nested deeper than max_json_depth ${c.limits.max_json_depth}`);
+      else c.note('malformed_body', 'body', 'XML not well-formed; inspected as text');
+      c.add(Kind.bodyRaw, 'body', '', body);
       return;
     }
     default:
-      c.add(Kind.bodyRaw, 'body', '', body);
+      c.add(
+        isBinaryContent(mediaType(contentTypeHeader), body) ? Kind.binary : Kind.bodyRaw,
+        'body',
+        '',
+        body,
+      );
   }
+}
+
+/**
+ * JSON cut at the body limit: the received part, closed at its last container boundary, is walked
+ * like any JSON body; the member cut in half is inspected as raw text. A received part that does not
+ * parse even so was malformed before the cut.
+ */
+function parseTruncatedJson(c: Collector, body: string): void {
+  const closed = closeTruncatedJson(body, c.limits.max_json_depth);
+  const r = closed ? parseJsonBounded(closed.json, c.limits.max_json_depth) : null;
+  if (!closed || !r) {
+    // A top-level string or number cut in half: nothing to walk.
+    c.add(Kind.bodyRaw, 'body', '', body);
+    return;
+  }
+  if (!r.ok) {
+    c.note('malformed_body', 'body', r.reason);
+    c.add(Kind.bodyRaw, 'body', '', body);
+    return;
+  }
+  walkJson(c, r.value, '$', 0);
+  const rest = closed.rest.replace(/^\s*,?\s*/, '');
+  if (rest !== '') c.add(Kind.bodyRaw, 'body', '', rest);
+}
+
+/**
+ * Drops what a cut may have left half of at the end of a percent-encoded body: a `%` or `%X` and the
+ * high-byte escapes before it (a UTF-8 sequence missing its last bytes). At most 4 escapes, by hand.
+ */
+function dropCutEscape(s: string): string {
+  let end = s.length;
+  if (s.charCodeAt(end - 1) === 37) end -= 1;
+  else if (s.charCodeAt(end - 2) === 37) end -= 2;
+  for (let k = 0; k < 3 && end >= 3 && s.charCodeAt(end - 3) === 37 && /[89a-f]/i.test(s[end - 2]!); k++)
+    end -= 3;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 /**

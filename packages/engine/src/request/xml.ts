@@ -4,18 +4,22 @@ import { htmlEntityDecode } from '../decode/html-entity-decode.js';
  * A small, bounded XML walker for inspection (not validation): it reports text nodes as
  * `body.xml:/a/b`, attributes as `body.xml:/a/@name`, and the DOCTYPE (with its ENTITY declarations)
  * as `body.xml:!DOCTYPE`, processing instructions as `body.xml:?pi`. Text and attribute values
- * have their character references decoded once, as an XML parser hands them to the application. Returns false when the
- * document is not well-formed enough to walk (the caller then inspects it as text).
+ * have their character references decoded once, as an XML parser hands them to the application. The
+ * result says whether the document was well-formed (`ok`), only ended early — elements or a tag left
+ * open, as a document cut at the body limit does (`unclosed`) —, was not well-formed (`malformed`:
+ * mismatched end tags, text outside the root), or nested deeper than `maxDepth` (`too_deep`, the walk
+ * stops there).
  */
 export function walkXml(
   xml: string,
   maxDepth: number,
   emit: (location: string, name: string, text: string) => void,
-): boolean {
+): XmlWalk {
   const stack: string[] = [];
   let i = 0;
   const n = xml.length;
   let ok = true;
+  let cutInTag = false;
   while (i < n) {
     const lt = xml.indexOf('<', i);
     const textEnd = lt < 0 ? n : lt;
@@ -52,7 +56,7 @@ export function walkXml(
     } else {
       const e = xml.indexOf('>', lt);
       if (e < 0) {
-        ok = false;
+        cutInTag = true;
         emit(`body.xml:/${stack.join('/')}`, '', xml.slice(lt));
         break;
       }
@@ -70,15 +74,18 @@ export function walkXml(
           if (!an.startsWith('xmlns')) emit(`body.xml:/${base}/@${an}`, an, htmlEntityDecode(av));
         });
         if (!selfClose) {
-          if (stack.length >= maxDepth) return false;
+          if (stack.length >= maxDepth) return 'too_deep';
           stack.push(name);
         }
       }
       i = e + 1;
     }
   }
-  return ok && stack.length === 0;
+  if (!ok) return 'malformed';
+  return stack.length === 0 && !cutInTag ? 'ok' : 'unclosed';
 }
+
+export type XmlWalk = 'ok' | 'unclosed' | 'malformed' | 'too_deep';
 
 /** Attributes `name="v"` / `name='v'` / `name=v` of a start tag, scanned in one linear pass. */
 function forEachAttribute(tag: string, from: number, fn: (name: string, value: string) => void): void {

@@ -4,6 +4,7 @@ import { ARGS, Kind, type Value } from '../../value.js';
 import { charsetClass } from './charsets.js';
 import { checkMultipart } from './multipart-checks.js';
 import { paramValues, parseHeaderParams } from './params.js';
+import { isBinaryMedia } from '../../request/binary-media.js';
 
 /**
  * Protocol abuse (CRS 911 methods, 920 protocol enforcement, 921 protocol attacks, 922 multipart).
@@ -30,9 +31,20 @@ import { paramValues, parseHeaderParams } from './params.js';
  * - GET with a JSON body is Elasticsearch (low); with any other body it is smuggling (critical).
  * - An unknown charset name (`charset=garbage`) or garbage Content-Type parameters (`application/json;
  *   utf-8`, a popular Java snippet) stay `medium`: broken clients, nothing a back end would decode.
+ * - Limits (v2): a request over an inspection limit is inspected in part, like CRS's default
+ *   `SecRequestBodyLimitAction ProcessPartial`, not blocked for its size. `limit_exceeded` is `low`
+ *   (2 points) so an analyst sees that part went uninspected; a request reports at most two of them
+ *   (body first; the others folded into the second's evidence), so limits alone score at most 4 and
+ *   never block at `balanced` (5) — they do at `high` (4) and `paranoid` (2), where a request that
+ *   cannot be inspected whole is refused. Shapes the cut itself makes (unclosed JSON, XML or
+ *   multipart, a half escape) are not reported (see `ParsedRequest.bodyTruncated`).
+ * - A NUL in a raw body is content, not evasion, when the body is declared binary (`image/*`,
+ *   `application/octet-stream`, ...): `null_byte_body` is for bodies declared or sniffed as text.
  */
 // Rules whose logic or severity changed since version 1 (round 2: CRS PL1 parity).
 const V2 = new Set([
+  'limit_exceeded',
+  'null_byte_body',
   'null_byte',
   'overlong_utf8',
   'unicode_escape',
@@ -46,11 +58,16 @@ const V2 = new Set([
 ]);
 const r = ruleDefiner('protocol', Object.fromEntries([...V2].map((n) => [n, 2])));
 const RULES: readonly RuleDef[] = [
-  r('limit_exceeded', 'medium', 0.6, 'a size limit was exceeded; the rest was not inspected'),
+  r(
+    'limit_exceeded',
+    'low',
+    0.3,
+    'a size limit was exceeded; the request was inspected in part (the rest was not inspected)',
+  ),
   r('invalid_encoding', 'low', 0.5, 'malformed percent-encoding'),
   r('malformed_body', 'low', 0.4, 'body does not parse as its declared format'),
   r('null_byte', 'critical', 0.85, 'NUL byte in the request-target, an argument, a name or a header'),
-  r('null_byte_body', 'medium', 0.5, 'NUL byte in a raw (non-form) request body'),
+  r('null_byte_body', 'medium', 0.5, 'NUL byte in a raw (non-form) request body not declared binary'),
   r('control_char', 'low', 0.4, 'control character in the path, an argument name or a header'),
   r('crlf_in_name', 'critical', 0.85, 'CR or LF inside an argument or cookie name (header injection)'),
   r('unicode_escape', 'low', 0.5, 'IIS %uXXXX escape in the request-target'),
@@ -369,10 +386,10 @@ export const createProtocolDetector: DetectorFactory = (config) => {
   const requireHost = (config as { readonly requireHost?: boolean }).requireHost === true;
 
   function inspectRequest(req: ParsedRequest, report: Reporter): void {
+    limits(req, report);
     for (const n of req.notes) {
       switch (n.kind) {
         case 'limit_exceeded':
-          report.request('protocol.limit_exceeded', n.location, n.evidence);
           break;
         case 'invalid_encoding':
           report.request('protocol.invalid_encoding', n.location, n.evidence);
@@ -394,6 +411,35 @@ export const createProtocolDetector: DetectorFactory = (config) => {
 
     target(req, report);
     headers(req, report, upper);
+    if (req.bodyFormat !== 'none' && req.body.indexOf('\u0000') >= 0) nulInBody(req, report);
+  }
+
+  /** At most two `limit_exceeded` findings, the body's first (see the file comment). */
+  function limits(req: ParsedRequest, report: Reporter): void {
+    const notes = req.notes.filter((n) => n.kind === 'limit_exceeded');
+    if (notes.length === 0) return;
+    const body = notes.findIndex((n) => n.location === 'body');
+    if (body > 0) notes.unshift(notes.splice(body, 1)[0]!);
+    report.request('protocol.limit_exceeded', notes[0]!.location, notes[0]!.evidence);
+    if (notes.length === 1) return;
+    let evidence = notes[1]!.evidence;
+    for (let i = 2; i < notes.length; i++) evidence += `; ${notes[i]!.location}: ${notes[i]!.evidence}`;
+    report.request('protocol.limit_exceeded', notes[1]!.location, evidence);
+  }
+
+  /**
+   * NUL in a raw body (values parsed from forms, JSON, XML and multipart fields are `null_byte`).
+   * Uploaded files and bodies declared binary hold NUL as content.
+   */
+  function nulInBody(req: ParsedRequest, report: Reporter): void {
+    if (isBinaryMedia(req.contentType)) return;
+    for (const v of req.values) {
+      if (v.kind !== Kind.bodyRaw || v.location.startsWith('body.multipart.file:')) continue;
+      if (v.raw.indexOf('\u0000') >= 0) {
+        report.value('protocol.null_byte_body', v, 'raw', 'NUL in the body');
+        return;
+      }
+    }
   }
 
   function target(req: ParsedRequest, report: Reporter): void {
@@ -692,11 +738,8 @@ export const createProtocolDetector: DetectorFactory = (config) => {
     // NUL in the request-target is reported once for the whole URL (see `target`).
     const inUrl = (v.kind & (Kind.path | Kind.pathSegment)) !== 0 || v.location.startsWith('query');
     if (!inUrl && raw.indexOf('\u0000') >= 0) {
-      // Uploaded files are binary: a NUL there is content, not an evasion; raw bodies may be binary.
-      if (v.kind === Kind.bodyRaw) {
-        if (!v.location.startsWith('body.multipart.file:'))
-          report.value('protocol.null_byte_body', v, 'raw', 'NUL in the body');
-      } else
+      // Raw bodies may be binary: `nulInBody` judges them with the request's Content-Type.
+      if (v.kind !== Kind.bodyRaw)
         report.value(
           'protocol.null_byte',
           v,

@@ -318,7 +318,11 @@ export const createUploadDetector: DetectorFactory = () => ({
         ctype = '';
       } else if (v.kind === Kind.partContentType) {
         ctype = v.raw.toLowerCase();
-      } else if (v.kind === Kind.bodyRaw && name !== null && v.location.startsWith('body.multipart.file:')) {
+      } else if (
+        (v.kind === Kind.bodyRaw || v.kind === Kind.binary) &&
+        name !== null &&
+        v.location.startsWith('body.multipart.file:')
+      ) {
         judgePart(name, nameLoc, ctype, v.raw, v.location, report);
         name = null;
       }
