@@ -1,287 +1,131 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+/**
+ * `palisade bench`: measures and prints, section by section — engine inspection speed, the store
+ * writer's events/s, reverse-proxy requests/s (direct, Palisade without and with inspection, nginx
+ * with and without ModSecurity + CRS when installed), the sensor's per-request overhead and the
+ * resident memory of `palisade serve` at idle and under ingest load. Figures only (STYLE.md #17).
+ * `--only a,b` runs some sections, `--quick` shortens every run, `--json` prints one JSON object.
+ */
 import os from 'node:os';
-import type { Engine, RequestRecord } from '@palisade/engine';
-import { readRequests } from '../scan/read-records.js';
-import { formatTable } from './scan-command.js';
+import type { Engine } from '@palisade/engine';
+import { PalisadeError } from '../errors.js';
+import { benchEngine, formatEngine } from '../bench/engine-bench.js';
+import { benchStore, formatStore } from '../bench/store-bench.js';
+import { benchProxies, formatProxy } from '../bench/proxy-bench.js';
+import { benchSensor, formatSensor } from '../bench/sensor-bench.js';
+import { benchServe, formatServe } from '../bench/serve-bench.js';
 
-/** Requests used when `shared/corpus` is absent: a small mix of everyday and attack traffic. */
-export const BUILTIN_MIX: readonly RequestRecord[] = [
-  {
-    method: 'GET',
-    url: '/',
-    headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', accept: 'text/html' },
-  },
-  {
-    method: 'GET',
-    url: '/products?category=shoes&page=2&sort=price_asc',
-    headers: { 'user-agent': 'Mozilla/5.0', cookie: 'sid=8f2a9c; theme=dark' },
-  },
-  {
-    method: 'GET',
-    url: '/search?q=red+running+shoes+size+42',
-    headers: { 'user-agent': 'Mozilla/5.0', referer: 'https://shop.example/' },
-  },
-  {
-    method: 'POST',
-    url: '/login',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'user=alice&password=s3cr3t%21',
-  },
-  {
-    method: 'POST',
-    url: '/api/orders',
-    headers: { 'content-type': 'application/json' },
-    body: '{"items":[{"sku":"A-12","qty":2}],"note":"leave at the door"}',
-  },
-  { method: 'GET', url: '/item?id=1%27%20OR%20%271%27%3D%271', headers: {} },
-  { method: 'GET', url: '/q?x=%3Cscript%3Ealert(1)%3C%2Fscript%3E', headers: {} },
-  { method: 'GET', url: '/download?file=..%2F..%2F..%2Fetc%2Fpasswd', headers: {} },
-];
+export { BUILTIN_MIX, worstCases } from '../bench/engine-bench.js';
 
-const SETS = [
-  ['requests/csic2010-dev.jsonl.gz', 'requests'],
-  ['requests/fwaf-dev.jsonl.gz', 'requests'],
-  ['payloads/httpparams-train.jsonl.gz', 'payloads'],
-  ['payloads/libinjection.jsonl.gz', 'payloads'],
-  ['payloads/payloadsallthethings.jsonl.gz', 'payloads'],
-] as const;
+export const BENCH_SECTIONS = ['engine', 'store', 'proxy', 'sensor', 'serve'] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
-/** Every `stride`-th request of each corpus set, up to `perSet` each, with the set's name. */
-async function corpusMix(
-  dir: string,
-  perSet: number,
-  stride: number,
-): Promise<{ set: string; request: RequestRecord }[]> {
-  const out: { set: string; request: RequestRecord }[] = [];
-  for (const [file, kind] of SETS) {
-    const path = join(dir, file);
-    if (!existsSync(path)) continue;
-    const set = file.replace(/^.*\//, '').replace(/\.jsonl\.gz$/, '');
-    let i = 0;
-    let taken = 0;
-    for await (const r of readRequests(path, kind, () => {})) {
-      if (i++ % stride !== 0) continue;
-      out.push({ set, request: r.request });
-      if (++taken >= perSet) break;
+export interface BenchOptions {
+  /** Sections to run, in BENCH_SECTIONS order (default: all). */
+  only?: readonly BenchSection[];
+  /** Short runs (seconds, not minutes): for smoke tests, figures are rough. */
+  quick?: boolean;
+  /** One JSON object on `out` instead of the tables. */
+  json?: boolean;
+  out?: NodeJS.WritableStream;
+}
+
+interface Section {
+  title: string;
+  run(): Promise<unknown>;
+  format(r: unknown): string;
+}
+
+/** Parses `--only engine,proxy`: every name must be a section. */
+export function parseSections(value: string): BenchSection[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !(BENCH_SECTIONS as readonly string[]).includes(n));
+  if (names.length === 0 || bad.length > 0)
+    throw new PalisadeError(
+      'PAL_ERR_CLI_USAGE',
+      `--only: unknown section ${JSON.stringify(bad[0] ?? value)} (sections: ${BENCH_SECTIONS.join(', ')})`,
+    );
+  return BENCH_SECTIONS.filter((s) => names.includes(s));
+}
+
+function machine() {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown CPU',
+    cores: os.cpus().length,
+    memory_gb: Math.round(os.totalmem() / 1024 ** 3),
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+/** Runs the selected sections and prints them; 1 when a section failed (its error is printed too). */
+export async function runBench(
+  engine: Engine,
+  corpusDir: string | null,
+  opts: BenchOptions = {},
+): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const q = opts.quick === true;
+  const sections: Record<BenchSection, Section> = {
+    engine: {
+      title: 'engine: inspection time per request (one thread)',
+      run: () => benchEngine(engine, corpusDir, q ? { rounds: 1, perSet: 300, worstRepeats: 1 } : {}),
+      format: (r) => formatEngine(r as Awaited<ReturnType<typeof benchEngine>>),
+    },
+    store: {
+      title: 'store: batched writer into SQLite',
+      run: () => benchStore(engine, { events: q ? 5_000 : 50_000 }),
+      format: (r) => formatStore(r as Awaited<ReturnType<typeof benchStore>>),
+    },
+    proxy: {
+      title: 'proxy: requests/s through one upstream',
+      run: () => benchProxies(q ? { durationS: 1, warmupS: 0 } : {}),
+      format: (r) => formatProxy(r as Awaited<ReturnType<typeof benchProxies>>),
+    },
+    sensor: {
+      title: 'sensor: overhead per request (@palisade/sensor on node:http)',
+      run: () => benchSensor(q ? { requests: 300, warmup: 50 } : {}),
+      format: (r) => formatSensor(r as Awaited<ReturnType<typeof benchSensor>>),
+    },
+    serve: {
+      title: 'serve: resident memory',
+      run: () => benchServe(engine, q ? { idleS: 1, batches: 10, batchEvents: 100 } : {}),
+      format: (r) => formatServe(r as Awaited<ReturnType<typeof benchServe>>),
+    },
+  };
+  const selected = opts.only && opts.only.length > 0 ? opts.only : BENCH_SECTIONS;
+  const m = machine();
+  const report: Record<string, unknown> = { machine: m, quick: q };
+  if (!opts.json)
+    out.write(
+      `Palisade bench — ${m.date.slice(0, 10)}, Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB${q ? ' (quick: rough figures)' : ''}\n`,
+    );
+  let failed = false;
+  for (const name of selected) {
+    const s = sections[name];
+    const t0 = performance.now();
+    let text: string;
+    try {
+      const r = await s.run();
+      report[name] = r;
+      text = s.format(r);
+    } catch (e) {
+      failed = true;
+      const message = (e as Error).message;
+      report[name] = { error: message };
+      text = `failed: ${message}`;
     }
+    if (!opts.json)
+      out.write(`\n== ${s.title} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n${text}\n`);
   }
-  return out;
+  if (opts.json) out.write(`${JSON.stringify(report, null, 2)}\n`);
+  return failed ? 1 : 0;
 }
 
-/** Worst-case inputs: each must stay bounded (the issue's limit: 5 ms). */
-export function worstCases(): { name: string; request: RequestRecord }[] {
-  const MiB = 1024 * 1024;
-  const words = 'lorem ipsum dolor sit amet consectetur adipiscing elit ';
-  return [
-    {
-      name: '1 MiB text body',
-      request: {
-        method: 'POST',
-        url: '/upload',
-        headers: { 'content-type': 'text/plain' },
-        body: words.repeat(Math.ceil(MiB / words.length)).slice(0, MiB),
-      },
-    },
-    {
-      name: '1 MiB form value',
-      request: {
-        method: 'POST',
-        url: '/f',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `a=${'x'.repeat(MiB)}`,
-      },
-    },
-    {
-      name: '10,000 parameters',
-      request: {
-        method: 'GET',
-        url: `/?${Array.from({ length: 10000 }, (_, i) => `p${i}=v${i}`).join('&')}`,
-        headers: {},
-      },
-    },
-    {
-      name: '10,000 form parameters',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: Array.from({ length: 10000 }, (_, i) => `p${i}=v'${i}`).join('&'),
-      },
-    },
-    {
-      name: 'JSON nested 1,000 deep',
-      request: {
-        method: 'POST',
-        url: '/api',
-        headers: { 'content-type': 'application/json' },
-        body: `${'{"a":'.repeat(1000)}1${'}'.repeat(1000)}`,
-      },
-    },
-    {
-      name: '100 KB of quotes',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `q=${"'".repeat(100 * 1024)}`,
-      },
-    },
-    {
-      name: '100 KB of double quotes',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `q=${'"'.repeat(100 * 1024)}`,
-      },
-    },
-    {
-      name: '100 KB of < brackets',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `q=${'<'.repeat(100 * 1024)}`,
-      },
-    },
-    {
-      name: '100 KB of ( brackets',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `q=${'('.repeat(100 * 1024)}`,
-      },
-    },
-    {
-      name: '100 KB of {{ ${',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `q=${'{{${'.repeat(34 * 1024)}`,
-      },
-    },
-    { name: '100 KB of %25', request: { method: 'GET', url: `/?q=${'%25'.repeat(2700)}`, headers: {} } },
-    {
-      name: '100 KB of &#',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'text/plain' },
-        body: '&#'.repeat(50 * 1024),
-      },
-    },
-    {
-      name: '100 KB of ../',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `q=${'../'.repeat(34 * 1024)}`,
-      },
-    },
-    {
-      name: '100 KB XML with DOCTYPE',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'application/xml' },
-        body: `<!DOCTYPE a [${'<!ENTITY x "y">'.repeat(6000)}]><a>&x;</a>`,
-      },
-    },
-    {
-      name: '100 KB multipart',
-      request: {
-        method: 'POST',
-        url: '/',
-        headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
-        body:
-          Array.from(
-            { length: 100 },
-            (_, i) => `--XyZ\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\n${"x'<".repeat(330)}\r\n`,
-          ).join('') + '--XyZ--\r\n',
-      },
-    },
-  ];
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-export async function runBench(engine: Engine, corpusDir: string | null): Promise<number> {
-  const out = process.stdout;
-  const fromCorpus = corpusDir !== null && existsSync(corpusDir);
-  const mix = fromCorpus
-    ? await corpusMix(corpusDir, 4000, 3)
-    : BUILTIN_MIX.map((request) => ({ set: 'built-in', request }));
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  out.write(
-    `Palisade bench — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpu}, ${os.cpus().length} cores\n`,
-  );
-  out.write(
-    `mix: ${mix.length} requests from ${fromCorpus ? `${corpusDir} (every 3rd of each set, ≤ 4000 per set)` : 'the built-in sample'}\n\n`,
-  );
-  // Warm up the JIT, then time each request. One thread: wall time of a synchronous call ≈ its CPU time.
-  const rounds = fromCorpus ? 3 : 2000;
-  for (let r = 0; r < 2; r++) for (const m of mix) engine.inspect(m.request);
-  const times = new Float64Array(mix.length * rounds);
-  const perSet = new Map<string, number[]>();
-  let k = 0;
-  const cpu0 = process.cpuUsage();
-  for (let r = 0; r < rounds; r++) {
-    for (const m of mix) {
-      const t0 = process.hrtime.bigint();
-      engine.inspect(m.request);
-      const us = Number(process.hrtime.bigint() - t0) / 1000;
-      times[k++] = us;
-      let list = perSet.get(m.set);
-      if (!list) perSet.set(m.set, (list = []));
-      list.push(us);
-    }
-  }
-  const cpuUsed = process.cpuUsage(cpu0);
-  const meanCpu = (cpuUsed.user + cpuUsed.system) / k;
-  const row = (name: string, t: Float64Array, mean: string) => [
-    name,
-    `${quantile(t, 0.5).toFixed(1)} µs`,
-    `${quantile(t, 0.9).toFixed(1)} µs`,
-    `${quantile(t, 0.99).toFixed(1)} µs`,
-    `${quantile(t, 0.999).toFixed(1)} µs`,
-    `${t[t.length - 1]!.toFixed(1)} µs`,
-    mean,
-  ];
-  const table = [['per request', 'median', 'p90', 'p99', 'p99.9', 'max', 'mean CPU']];
-  table.push(row(`all (${k} inspections)`, times.sort(), `${meanCpu.toFixed(1)} µs`));
-  for (const [set, list] of perSet) {
-    const t = Float64Array.from(list).sort();
-    table.push(row(`  ${set}`, t, ''));
-  }
-  out.write(`${formatTable(table)}\n`);
-  out.write(`throughput: ${Math.round(1e6 / meanCpu).toLocaleString('en')} requests/s on one core\n\n`);
-  const rows = [['worst case', 'median', 'max', 'action', 'findings']];
-  for (const w of worstCases()) {
-    const t = new Float64Array(7);
-    let v = engine.inspect(w.request);
-    for (let i = 0; i < t.length; i++) {
-      const t0 = process.hrtime.bigint();
-      v = engine.inspect(w.request);
-      t[i] = Number(process.hrtime.bigint() - t0) / 1e6;
-    }
-    t.sort();
-    rows.push([
-      w.name,
-      `${quantile(t, 0.5).toFixed(2)} ms`,
-      `${t[t.length - 1]!.toFixed(2)} ms`,
-      v.action,
-      v.findings
-        .map((f) => f.rule)
-        .slice(0, 3)
-        .join(' '),
-    ]);
-  }
-  out.write(`${formatTable(rows)}\n`);
-  return 0;
-}
+/**
+ * `palisade bench [DIR] [--only SECTIONS] [--quick] [--json] [--config FILE] [--mode M] [--sensitivity S]`
+ * from its arguments (everything after `bench`).
+ */

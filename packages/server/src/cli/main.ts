@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { PalisadeError } from '../errors.js';
 import { runScan, buildEngine, formatTable } from './scan-command.js';
 import { runEval } from './eval-command.js';
-import { runBench } from './bench-command.js';
+import { runBench, parseSections } from './bench-command.js';
 import { runDemo } from './demo-command.js';
 import { runServe } from './serve-command.js';
 import { runProxyCommand } from './proxy-command.js';
@@ -28,7 +28,9 @@ Usage:
   palisade scan --payloads FILE [--out FILE] inspect payload records (each as GET /?q= and a form POST)
   palisade eval [DIR] [--verbose] [--json] [--set NAME]...
                                              evaluate on every labelled set of a corpus (default ../shared/corpus)
-  palisade bench [DIR]                       measure inspection speed (corpus mix from DIR when present)
+  palisade bench [DIR] [--only engine,store,proxy,sensor,serve] [--quick] [--json]
+                                             speed and memory: engine (corpus mix from DIR when present),
+                                             store writer, proxy vs nginx+ModSecurity, sensor, serve RSS
   palisade demo                              inspect a few sample requests and explain them
   palisade rules [--json]                    list every detection rule (id, version, class, severity)
 
@@ -81,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
       verbose: { type: 'boolean', short: 'v' },
       json: { type: 'boolean' },
       set: { type: 'string', multiple: true },
+      only: { type: 'string' },
+      quick: { type: 'boolean' },
       db: { type: 'string' },
       listen: { type: 'string' },
       upstream: { type: 'string' },
@@ -130,7 +134,11 @@ export async function main(argv: string[]): Promise<number> {
         only: values.set,
       });
     case 'bench':
-      return runBench(buildEngine(engineOpts), resolve(positionals[0] ?? '../shared/corpus'));
+      return runBench(buildEngine(engineOpts), resolve(positionals[0] ?? '../shared/corpus'), {
+        only: values.only === undefined ? undefined : parseSections(values.only),
+        quick: values.quick,
+        json: values.json,
+      });
     case 'demo':
       return runDemo(buildEngine(engineOpts));
     case 'rules': {
