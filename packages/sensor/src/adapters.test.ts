@@ -480,4 +480,36 @@ describe.each<Kind>(['http', 'express', 'fastify', 'koa'])('%s adapter', (kind) 
     expect(ev.raw_truncated).toBe(true);
     expect(ev.http?.bytes_in).toBe(Buffer.byteLength(form({ data }).body));
   });
+
+  it('passes a legitimate JSON body over 128 KiB (default limit) and records limit_exceeded', async () => {
+    const { sensor, port } = await setup({ name: `sensor:bigjson-${kind}` });
+    const data = 'Blue cotton shirt. Soft, breathable and easy to wash. '.repeat(3000); // ~160 KB
+    const r = await call(port, 'POST', '/big', json({ data, note: 'bulk import' }));
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.text)).toEqual({ len: data.length, sha: sha(data) });
+    const ev = await shipped(sensor, col, (e) => e.source.name === `sensor:bigjson-${kind}`, 'limit event');
+    expect(ev.action).toBe('log');
+    expect(ev.findings.map((f) => `${f.rule}@${f.location}`)).toEqual(['protocol.limit_exceeded@body']);
+    expect(ev.findings[0]!.severity).toBe('low');
+  });
+
+  it('still blocks an attack in the first KB of a large JSON body', async () => {
+    const { sensor, port } = await setup({ name: `sensor:bigattack-${kind}` });
+    const data = 'Blue cotton shirt. Soft, breathable and easy to wash. '.repeat(3000);
+    const r = await call(
+      port,
+      'POST',
+      '/big',
+      json({ q: "x' UNION SELECT username, password FROM users--", data }),
+    );
+    expect(r.status).toBe(403);
+    const ev = await shipped(
+      sensor,
+      col,
+      (e) => e.source.name === `sensor:bigattack-${kind}`,
+      'attack event',
+    );
+    expect(ev.action).toBe('block');
+    expect(ev.findings.some((f) => f.class === 'sqli' && f.location.startsWith('body.json'))).toBe(true);
+  });
 });

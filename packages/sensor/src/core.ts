@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Action, SecurityEvent, Verdict } from '@palisade/engine';
+import type { Action, RequestRecord, SecurityEvent, Verdict } from '@palisade/engine';
 import { BanList } from './ban-list.js';
 import { BanPuller, type BanPullStats } from './ban-puller.js';
 import type { CapturedBody } from './body-capture.js';
@@ -223,16 +223,20 @@ export function createSensorCore(options: SensorOptions = {}): SensorCore {
       }
     }
     c.inspected++;
+    const record: RequestRecord = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headersDistinct,
+      body: tx.body,
+      remote: tx.port === undefined ? { ip: tx.ip } : { ip: tx.ip, port: tx.port },
+      tls: (req.socket as { encrypted?: boolean }).encrypted === true,
+    };
+    // Only the start of the body (over maxBodyBytes, timed out): the engine records the cut as
+    // `protocol.limit_exceeded` and does not judge the missing end as a malformed body.
+    if (captured !== null && !captured.complete) record.body_truncated = true;
     let verdict: Verdict;
     try {
-      verdict = o.engine.inspect({
-        method: req.method ?? 'GET',
-        url: req.url ?? '/',
-        headers: req.headersDistinct,
-        body: tx.body,
-        remote: tx.port === undefined ? { ip: tx.ip } : { ip: tx.ip, port: tx.port },
-        tls: (req.socket as { encrypted?: boolean }).encrypted === true,
-      });
+      verdict = o.engine.inspect(record);
     } catch (err) {
       return failed(tx, `inspection failed: ${(err as Error)?.message ?? String(err)}`);
     }

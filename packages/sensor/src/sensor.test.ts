@@ -318,6 +318,39 @@ describe('node:http body handling', () => {
     expect(open.stats().errors).toBe(1);
   });
 
+  it('inspects the part of a JSON body that arrived before the timeout as cut, not malformed', async () => {
+    const events: SecurityEvent[] = [];
+    const s = sensorWith({
+      failMode: 'open',
+      bodyTimeoutMs: 50,
+      sink: async (e) => void events.push(...e),
+    });
+    let called = 0;
+    const app = await serve(
+      s.http((req, res) => {
+        called++;
+        req.resume();
+        req.on('end', () => res.end('late'));
+      }),
+    );
+    const part = '{"items":[{"sku":"A1","name":"Mug"},{"sku":"A2","na';
+    const sock = connect(app, '127.0.0.1', () =>
+      sock.write(
+        `POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n${part}`,
+      ),
+    );
+    sock.on('error', () => undefined);
+    await until(() => called === 1, 'the app called after the timeout');
+    sock.destroy();
+    await until(async () => {
+      await s.flush();
+      return events.length === 1;
+    }, 'the event');
+    const ev = events[0]!;
+    expect(ev.findings.map((f) => `${f.rule}@${f.location}`)).toEqual(['protocol.limit_exceeded@body']);
+    expect(ev.message).toMatch(/body not received within 50 ms/);
+  });
+
   it('inspects a request once when two adapters see it', async () => {
     const s = sensorWith({});
     const app = express();

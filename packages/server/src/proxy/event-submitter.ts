@@ -31,17 +31,19 @@ export class EventSubmitter {
     }
     this.stats.events.submitted++;
     this.#pending++;
-    p.then(
-      () => {
-        this.stats.events.written++;
-        this.#settle();
-      },
-      (e: unknown) => {
-        this.#drop(e instanceof DropError ? e.reason : 'sink_error');
-        this.#settle();
-      },
-    );
+    p.then(this.#onWritten, this.#onRefused);
   }
+
+  // Made once, not per event.
+  readonly #onWritten = (): void => {
+    this.stats.events.written++;
+    this.#settle();
+  };
+
+  readonly #onRefused = (e: unknown): void => {
+    this.#drop(e instanceof DropError ? e.reason : 'sink_error');
+    this.#settle();
+  };
 
   /** Resolves when no submission is in flight, or after `timeoutMs`. */
   idle(timeoutMs: number): Promise<void> {

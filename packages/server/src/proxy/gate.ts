@@ -81,7 +81,8 @@ export class Gate {
 
   /**
    * Inspects the request with its buffered body start. `bodyCut` tells that the body goes on past
-   * `body`; when the engine's own limit would not show that, the proxy reports the limit itself.
+   * `body`: the engine then reports `protocol.limit_exceeded` at `body` and does not read the cut as a
+   * malformed body.
    */
   inspect(
     req: IncomingMessage,
@@ -99,6 +100,7 @@ export class Gate {
       remote: clientPort === undefined ? { ip: clientIp } : { ip: clientIp, port: clientPort },
       tls: false,
     };
+    if (bodyCut && body !== undefined) record.body_truncated = true;
     let verdict;
     try {
       verdict = this.o.engine.inspect(record);
@@ -119,25 +121,7 @@ export class Gate {
         message: 'inspection failed (fail-closed)',
       };
     }
-    let { findings, action, score, severity } = verdict;
-    if (
-      bodyCut &&
-      (body?.length ?? 0) <= this.o.engine.config.limits.max_body_bytes &&
-      !findings.some((f) => f.rule === 'protocol.limit_exceeded' && f.location === 'body')
-    ) {
-      findings = [
-        ...findings,
-        makeFinding(
-          this.meta('protocol.limit_exceeded'),
-          'protocol.limit_exceeded',
-          'body',
-          `body longer than inspectBodyBytes ${this.o.inspectBodyBytes}; the rest was not inspected`,
-        ),
-      ];
-      ({ score, severity } = scoreOf(findings));
-      const cfg = this.o.engine.config;
-      action = score >= cfg.blockThreshold && cfg.mode === 'block' ? 'block' : 'log';
-    }
+    const { findings, action, score, severity } = verdict;
     const j: Judgement = { action, score, severity, findings };
     if (verdict.ml) j.mlScore = verdict.ml.score;
     if (action !== 'block') return j;

@@ -29,7 +29,7 @@ export interface RuleMeta {
 const OWN_RULES: Readonly<Record<string, RuleMeta>> = {
   'protocol.smuggling': { version: 1, severity: 'critical', confidence: 0.9, class: 'protocol' },
   'protocol.malformed_request': { version: 1, severity: 'medium', confidence: 0.6, class: 'protocol' },
-  'protocol.limit_exceeded': { version: 1, severity: 'medium', confidence: 0.6, class: 'protocol' },
+  'protocol.limit_exceeded': { version: 1, severity: 'low', confidence: 0.6, class: 'protocol' },
 };
 const FALLBACK: RuleMeta = { version: 1, severity: 'high', confidence: 0.8, class: 'protocol' };
 
@@ -117,12 +117,31 @@ export interface ExchangeRecord {
   honeypot?: HoneypotHit;
 }
 
+/** `YYYY-MM-DDTHH:MM:SS` of the last second formatted (events come in time order, many per second). */
+let isoSecond = -1;
+let isoPrefix = '';
+
+/** `new Date(ms).toISOString()`, formatting the date part once per second. */
+export function isoTime(ms: number): string {
+  if (!Number.isInteger(ms)) return new Date(ms).toISOString();
+  const sec = Math.floor(ms / 1000);
+  if (sec !== isoSecond) {
+    const full = new Date(ms).toISOString();
+    // Years outside 0000-9999 have a longer form: not cached.
+    if (full.length !== 24) return full;
+    isoSecond = sec;
+    isoPrefix = full.slice(0, 20);
+  }
+  const milli = ms - sec * 1000;
+  return `${isoPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
 /** The SecurityEvent of one exchange. */
 export function buildEvent(r: ExchangeRecord, id: string = randomUUID()): SecurityEvent {
   const { path, query } = splitTarget(r.url);
   const ev: SecurityEvent = {
     id,
-    ts: new Date(r.ts).toISOString(),
+    ts: isoTime(r.ts),
     kind: r.honeypot ? 'honeypot' : 'http',
     source: { name: r.sourceName, type: 'proxy' },
     client: r.clientPort === undefined ? { ip: r.clientIp } : { ip: r.clientIp, port: r.clientPort },

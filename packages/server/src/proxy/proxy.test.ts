@@ -331,6 +331,68 @@ describe('forwarding', () => {
     expect(ev.raw_truncated).toBe(true);
   });
 
+  it('forwards a legitimate JSON body over 128 KiB and records the uninspected rest as limit_exceeded', async () => {
+    const { port, sink, proxy } = await start();
+    // 450 values (under the engine's max_params), ~200 KB.
+    const items = Array.from({ length: 150 }, (_, i) => ({
+      sku: `SKU-${i}`,
+      price: 19.99 + i,
+      description: `Blue cotton shirt, size ${i % 5}. Soft, breathable and easy to wash. `.repeat(20),
+    }));
+    const json = Buffer.from(JSON.stringify({ items }));
+    expect(json.length).toBeGreaterThan(150 * 1024);
+    // In several chunks, so the cut falls inside a JSON value.
+    const body = [json.subarray(0, 50_000), json.subarray(50_000, 150_000), json.subarray(150_000)];
+    for (const headers of [
+      { 'content-type': 'application/json' },
+      { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+    ]) {
+      const r = await request(port, { method: 'POST', path: '/api/products/import', headers, body });
+      expect(r.status).toBe(201);
+    }
+    expect(seen.map((x) => sha(x.body))).toEqual([sha(json), sha(json)]);
+    const evs = await waitFor(() => (sink.events.length >= 2 ? sink.events : undefined));
+    for (const ev of evs) {
+      expect(ev.action).toBe('log');
+      expect(ev.findings.map((f) => `${f.rule}@${f.location}`)).toEqual(['protocol.limit_exceeded@body']);
+      expect(ev.findings[0]!.severity).toBe('low');
+      expect(ev.http!.bytes_in).toBe(json.length);
+    }
+    expect(proxy.stats()).toMatchObject({ forwarded: 2, flagged: 2 });
+    // A proxy that inspects less than the engine would: the cut is still not a malformed body.
+    const small = await start({ inspectBodyBytes: 10_000 }, new MemorySink());
+    const r = await request(small.port, {
+      method: 'POST',
+      path: '/api/products/import',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(r.status).toBe(201);
+    const ev = await waitFor(() => small.sink.events[0]);
+    expect(ev.findings.map((f) => `${f.rule}@${f.location}`)).toEqual(['protocol.limit_exceeded@body']);
+  });
+
+  it('still blocks an attack in the first KB of a large JSON body', async () => {
+    const { port, sink, proxy } = await start();
+    const items = Array.from({ length: 5000 }, (_, i) => ({ sku: `SKU-${i}`, name: `Shirt ${i}` }));
+    items[1]!.name = "x' UNION SELECT username, password FROM users--";
+    const json = JSON.stringify({ items });
+    expect(json.length).toBeGreaterThan(128 * 1024);
+    const r = await request(port, {
+      method: 'POST',
+      path: '/api/products/import',
+      headers: { 'content-type': 'application/json' },
+      body: json,
+    });
+    expect(r.status).toBe(403);
+    expect(seen).toHaveLength(0);
+    const ev = await waitFor(() => sink.events[0]);
+    expect(ev.action).toBe('block');
+    expect(ev.findings.some((f) => f.class === 'sqli' && f.location.startsWith('body.json'))).toBe(true);
+    expect(ev.findings.some((f) => f.rule === 'protocol.limit_exceeded')).toBe(true);
+    expect(proxy.stats().blocked.verdict).toBe(1);
+  });
+
   it('answers 413 for a declared or streamed body over maxBodyBytes', async () => {
     const { port, sink, proxy } = await start({ maxBodyBytes: 100_000, inspectBodyBytes: 10_000 });
     const declared = await raw(
