@@ -98,18 +98,19 @@ export async function benchSensorOverhead(
   const n = opts.requests ?? 5000;
   const warmup = opts.warmup ?? 500;
   const bare = await listen(handler);
+  const bp = (bare.address() as AddressInfo).port;
+  // The bare server (and the client in this process) run first and warm up, so that the memory
+  // measured from here on is what the sensor adds, not the HTTP stack's own growth.
+  const getBare = await measure(bp, false, n, warmup);
+  const postBare = await measure(bp, true, n, warmup);
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const rssBefore = process.memoryUsage().rss;
   const sensor = createSensor({ name: 'sensor:bench' });
   const wrapped = await listen(sensor.http(handler));
   try {
-    const bp = (bare.address() as AddressInfo).port;
     const wp = (wrapped.address() as AddressInfo).port;
-    // Bare first, then wrapped, per request kind; the warm-up runs absorb JIT start-up for each.
-    const getBare = await measure(bp, false, n, warmup);
     const getSensor = await measure(wp, false, n, warmup);
-    const postBare = await measure(bp, true, n, warmup);
     const postSensor = await measure(wp, true, n, warmup);
     gc?.();
     const rssAfter = process.memoryUsage().rss;
