@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Action, Finding, RequestRecord, Severity } from '@palisade/engine';
 import type { ResolvedProxyOptions } from './options.js';
 import type { ProxyStats } from './stats.js';
-import { checkFraming } from './framing.js';
+import { checkFraming, type Violation } from './framing.js';
 import { makeFinding, scoreOf, type RuleMeta } from './proxy-event.js';
 
 export interface Judgement {
@@ -47,18 +47,7 @@ export class Gate {
   precheck(raw: readonly string[], httpVersion: string, clientIp: string, nowMs: number): Refusal | null {
     const v = checkFraming(raw, httpVersion);
     if (v) {
-      const findings = [makeFinding(this.meta(v.rule), v.rule, v.location, v.evidence)];
-      return {
-        refused: true,
-        reason: v.reason,
-        status: v.status,
-        code: 'PAL_ERR_PROXY_BAD_REQUEST',
-        text: 'The request is malformed or its framing is ambiguous.',
-        action: 'block',
-        ...scoreOf(findings),
-        findings,
-        message: `refused: ${v.rule}`,
-      };
+      return framingRefusal(v, this.meta(v.rule), `refused: ${v.rule}`);
     }
     if (this.o.bans) {
       const ban = this.o.bans.banned(clientIp, nowMs);
@@ -134,4 +123,20 @@ export class Gate {
       text: 'The request was blocked by the web application firewall.',
     };
   }
+}
+
+/** The refusal of a request whose framing is ambiguous or malformed (400, a protocol finding). */
+export function framingRefusal(v: Violation, meta: RuleMeta, message: string): Refusal {
+  const findings = [makeFinding(meta, v.rule, v.location, v.evidence)];
+  return {
+    refused: true,
+    reason: v.reason,
+    status: v.status,
+    code: 'PAL_ERR_PROXY_BAD_REQUEST',
+    text: 'The request is malformed or its framing is ambiguous.',
+    action: 'block',
+    ...scoreOf(findings),
+    findings,
+    message,
+  };
 }

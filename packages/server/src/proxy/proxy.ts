@@ -17,7 +17,7 @@ import { createStats, snapshotStats, type ProxyStats } from './stats.js';
 import { EventSubmitter } from './event-submitter.js';
 import { requestHeadersUpstream, responseHeadersDownstream } from './forward-headers.js';
 import { violationOfParseError } from './framing.js';
-import { ALLOW, Gate, type Judgement, type Refusal } from './gate.js';
+import { ALLOW, Gate, framingRefusal, type Judgement, type Refusal } from './gate.js';
 import {
   buildEvent,
   captureRaw,
@@ -703,18 +703,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       // The head was fine and the exchange started; its body broke the framing. The exchange records
       // the event; a refused one has been counted and answered already.
       if (ex.judgement?.refused) return;
-      const findings = [makeFinding(meta(v.rule), v.rule, v.location, v.evidence)];
-      ex.judgement = {
-        refused: true,
-        reason: v.reason,
-        status: v.status,
-        code: 'PAL_ERR_PROXY_BAD_REQUEST',
-        text: 'The request is malformed or its framing is ambiguous.',
-        action: 'block',
-        ...scoreOf(findings),
-        findings,
-        message: `refused by the HTTP parser: ${err.code ?? ''}`,
-      };
+      ex.judgement = framingRefusal(v, meta(v.rule), `refused by the HTTP parser: ${err.code ?? ''}`);
       ex.upstreamReq?.destroy();
       ex.upstreamReq = null;
     }
