@@ -5,10 +5,13 @@
 import type { ServerConfig } from '../config/config.js';
 import { openPipeline } from '../serve/pipeline.js';
 import { runProxy, type BuiltinTrapName } from '../proxy/index.js';
+import { proxyCollector, renderMetrics } from '../serve/metrics.js';
 
 export async function runProxyCommand(config: ServerConfig): Promise<number> {
   const pipeline = await openPipeline(config, { log: (l) => process.stderr.write(`palisade: ${l}\n`) });
+  const collectors = [...pipeline.collectors];
   const running = await runProxy({
+    metrics: () => renderMetrics(collectors),
     listen: config.proxy.listen,
     upstream: config.proxy.upstream,
     engine: pipeline.engine,
@@ -21,7 +24,9 @@ export async function runProxyCommand(config: ServerConfig): Promise<number> {
     sourceName: `proxy:${config.proxy.listen}`,
     flush: () => pipeline.close(),
   });
-  process.stdout.write(`  recording into ${config.db}\n`);
+  const proxy = running.proxy;
+  collectors.push(proxyCollector(() => proxy.stats()));
+  process.stdout.write(`  recording into ${config.db}; metrics for local clients at /_palisade/metrics\n`);
   await running.stopped;
   return 0;
 }

@@ -145,6 +145,9 @@ describe('palisade proxy (built CLI)', () => {
     );
     const r = await fetch(`${match[1]}/?q=${encodeURIComponent('<script>alert(1)</script>')}`);
     expect(r.status).toBe(403);
+    const metrics = await (await fetch(`${match[1]}/_palisade/metrics`)).text();
+    expect(metrics).toMatch(/^palisade_proxy_blocked_total\{reason="verdict"\} 1$/m);
+    expect(metrics).toMatch(/^palisade_events_total\{action="block"\} 1$/m);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
     const dump = spawnSync(process.execPath, [CLI, 'backup', '--out', join(dir, 'p.sql')], {

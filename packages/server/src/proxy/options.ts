@@ -57,6 +57,11 @@ export interface ProxyOptions {
   honeypot?: HoneypotOptions | false;
   /** Path prefix of the proxy's own endpoints (`health`); null turns them off. Default `/_palisade/`. */
   adminPrefix?: string | null;
+  /**
+   * Prometheus text for `<adminPrefix>metrics`, answered to loopback clients only (counters of the
+   * proxy and its pipeline). Unset: no metrics endpoint.
+   */
+  metrics?: () => string;
   /** Send the client's Host to the upstream (true) or the upstream's own host (false). Default true. */
   preserveHost?: boolean;
   /** Upstream connections kept at most (keep-alive pool). Default 256. */
@@ -92,6 +97,7 @@ export interface ResolvedProxyOptions {
   /** The decoy routes, or null when the honeypot is off. */
   readonly traps: TrapIndex | null;
   readonly adminPrefix: string | null;
+  readonly metrics: (() => string) | undefined;
   readonly preserveHost: boolean;
   readonly maxSockets: number;
   readonly maxPendingEvents: number;
@@ -218,6 +224,7 @@ export function resolveProxyOptions(o: ProxyOptions): ResolvedProxyOptions {
     blockResponse,
     traps,
     adminPrefix,
+    metrics: o.metrics,
     preserveHost: o.preserveHost ?? true,
     maxSockets: int('maxSockets', o.maxSockets, 256, 1, 65_536),
     maxPendingEvents: int('maxPendingEvents', o.maxPendingEvents, 10_000, 1, 10_000_000),

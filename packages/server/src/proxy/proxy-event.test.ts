@@ -3,6 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { isoTime } from './proxy-event.js';
 
 describe('isoTime', () => {
+  // First call of the module: nothing cached yet, and the second before the epoch (-1) must not look cached.
+  it('formats the last second before the epoch on a fresh cache', () => {
+    expect(isoTime(-21)).toBe('1969-12-31T23:59:59.979Z');
+  });
+
   it('equals Date#toISOString, whatever the order of the instants', () => {
     const instant = fc.oneof(
       fc.integer({ min: -62_000_000_000_000, max: 253_000_000_000_000 }),

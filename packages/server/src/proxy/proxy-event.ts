@@ -118,7 +118,7 @@ export interface ExchangeRecord {
 }
 
 /** `YYYY-MM-DDTHH:MM:SS` of the last second formatted (events come in time order, many per second). */
-let isoSecond = -1;
+let isoSecond = Number.NaN; // no second matches NaN, not even -1 (1969-12-31T23:59:59)
 let isoPrefix = '';
 
 /** `new Date(ms).toISOString()`, formatting the date part once per second. */

@@ -671,6 +671,15 @@ export function createProxy(options: ProxyOptions): Proxy {
       );
       return;
     }
+    if (o.metrics && rest === 'metrics' && isLoopback(ex.req.socket.remoteAddress)) {
+      ex.silent = true;
+      ex.bytesOut += sendOwn(
+        ex.res,
+        { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: o.metrics() },
+        false,
+      );
+      return;
+    }
     stats.requests++;
     ex.bytesOut += sendOwn(
       ex.res,
@@ -841,4 +850,9 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
     stats: () => snapshotStats(stats),
   };
+}
+
+/** Metrics stay on the machine: only loopback peers may read them through the proxy's port. */
+function isLoopback(addr: string | undefined): boolean {
+  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
 }
