@@ -98,6 +98,49 @@ export interface SecurityEvent {
   raw_truncated?: boolean;
   /** For `kind: 'honeypot'`: which decoy was hit and what the visitor tried there. */
   honeypot?: HoneypotHit;
+  /** For events read from logs: what the line said, beyond the fields above. */
+  log?: LogInfo;
+}
+
+/**
+ * What a log line (or a group of auditd records) said. `type` is the parsers' fixed vocabulary:
+ * `http_request`, `auth_failure`, `auth_success`, `invalid_user`, `session_open`, `session_close`,
+ * `disconnect`, `sudo`, `user_add`, `user_del`, `password_change`, `config_change`, `exec`,
+ * `netfilter_packet`, `other`.
+ */
+export interface LogInfo {
+  type: string;
+  /** The host that wrote the line (syslog hostname, auditd node). */
+  host?: string;
+  program?: string;
+  pid?: number;
+  /** Login method: `password`, `publickey`, ... */
+  method?: string;
+  /** Terminal or session (auditd `terminal`, sshd pid). */
+  terminal?: string;
+  /** Destination address or host the line names (netfilter `daddr`, web vhost). */
+  dst?: string;
+  /** Where the line came from: file path (or upload name) and line number. */
+  file?: string;
+  line?: number;
+  audit?: AuditInfo;
+}
+
+/** The auditd facts of an event (record types, rule key, the process and the files touched). */
+export interface AuditInfo {
+  types: string[];
+  serial: number;
+  key?: string;
+  op?: string;
+  /** USYS_CONFIG `table=`. */
+  table?: string;
+  /** NETFILTER_PKT protocol number. */
+  proto?: number;
+  uid?: number;
+  auid?: number;
+  exe?: string;
+  command?: string;
+  paths?: string[];
 }
 
 export interface HoneypotHit {

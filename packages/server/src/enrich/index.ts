@@ -206,6 +206,11 @@ export function createEnricher(opts: EnricherOptions): Enricher {
     async enrich(event) {
       const client = event.client;
       const ipText = client.ip;
+      if (ipText === '') {
+        // A log line that names no address (a local config change): nothing to look up.
+        countSkip('no_ip');
+        return;
+      }
       const e = typeof ipText === 'string' ? entryFor(ipText) : undefined;
       client.fingerprint = fingerprint(e ? e.text : String(ipText ?? ''), event.http?.user_agent);
       counts.enriched++;

@@ -8,6 +8,7 @@ import type {
   EventKind,
   Finding,
   HoneypotHit,
+  LogInfo,
   Outcome,
   SecurityEvent,
   Severity,
@@ -82,6 +83,10 @@ export function eventToRow(
     raw_truncated: e.raw_truncated ? 1 : 0,
     findings_count: e.findings.length,
     created_ms: nowMs,
+    event_type: n(e.log?.type ?? (h ? 'http_request' : undefined)),
+    dst: n(e.log?.dst),
+    terminal: n(e.log?.terminal),
+    log_info: e.log ? JSON.stringify(e.log) : null,
   };
 }
 
@@ -200,6 +205,7 @@ export function rowToEvent(r: EventRow, o: RowToEventOptions): SecurityEvent {
     e.labels = l;
   }
   if (r.message !== null) e.message = r.message;
+  if (r.log_info !== null) e.log = JSON.parse(r.log_info) as LogInfo;
   if (o.keyring && r.raw_enc !== null && r.raw_key_id !== null)
     e.raw = o.keyring
       .open(r.raw_enc, r.raw_key_id, rawAad(r.id), `raw payload of event ${r.id}`)

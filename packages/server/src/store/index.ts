@@ -54,3 +54,13 @@ export {
   runApiKeyList,
   runApiKeyRevoke,
 } from './commands.js';
+export {
+  applyIncidentUpdates,
+  listIncidents,
+  getIncident,
+  incidentEventIds,
+  countIncidentsByType,
+  setIncidentStatus,
+  type Incident,
+  type ListIncidentsOptions,
+} from './incidents.js';

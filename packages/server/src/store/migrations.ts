@@ -228,11 +228,39 @@ function initial(h: SchemaHooks): Migration {
     },
   };
 }
+
+/**
+ * Logs and correlation: events keep what a log line said (its type, destination, terminal and the
+ * rest as JSON); incidents get a stable reference (upserts from the correlator are idempotent) and
+ * a JSON object of details (sources, successes, the window).
+ */
+function logsAndIncidents(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('events').addColumn('event_type', 'text').execute();
+      await db.schema.alterTable('events').addColumn('dst', 'text').execute();
+      await db.schema.alterTable('events').addColumn('terminal', 'text').execute();
+      await db.schema.alterTable('events').addColumn('log_info', 'text').execute();
+      await db.schema.createIndex('events_user_ts').on('events').columns(['user_name', 'ts_ms']).execute();
+      await db.schema.createIndex('events_type_ts').on('events').columns(['event_type', 'ts_ms']).execute();
+      await db.schema.alterTable('incidents').addColumn('ref', 'text').execute();
+      await db.schema.alterTable('incidents').addColumn('details', 'text').execute();
+      await db.schema.alterTable('incidents').addColumn('assignee', 'text').execute();
+      await db.schema.createIndex('incidents_ref').on('incidents').column('ref').unique().execute();
+      await db.schema
+        .createIndex('incidents_type_key')
+        .on('incidents')
+        .columns(['type', 'key_ip', 'last_seen_ms'])
+        .execute();
+      await db.schema.createIndex('incidents_user').on('incidents').columns(['key_user', 'last_seen_ms']).execute();
+    },
+  };
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Every migration, by name; names sort in the order they run. */
 export function buildMigrations(h: SchemaHooks): Record<string, Migration> {
-  return { '0001_initial': initial(h) };
+  return { '0001_initial': initial(h), '0002_logs_incidents': logsAndIncidents() };
 }
 
 /** Brings the schema to the newest migration; throws PAL_ERR_STORE_MIGRATION naming the one that failed. */

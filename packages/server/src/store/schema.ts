@@ -97,6 +97,12 @@ export interface EventsTable {
   raw_truncated: number;
   findings_count: number;
   created_ms: number;
+  /** Log events: LogInfo.type (`auth_failure`, `config_change`, ...); `http_request` for web events. */
+  event_type: string | null;
+  dst: string | null;
+  terminal: string | null;
+  /** JSON of the LogInfo (host, program, pid, file, line, audit facts). */
+  log_info: string | null;
 }
 
 export interface FindingsTable {
@@ -131,6 +137,11 @@ export interface IncidentsTable {
   summary: string | null;
   created_ms: number;
   updated_ms: number;
+  /** Stable reference from the correlator (rule, keys, first evidence): upserts are idempotent. */
+  ref: string | null;
+  /** JSON object: sources, successes, the window, the profile. */
+  details: string | null;
+  assignee: string | null;
 }
 
 export interface IncidentEventsTable {

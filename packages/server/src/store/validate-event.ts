@@ -3,7 +3,7 @@
  * and the database hold bounded values. Returns the reason for the first problem, or undefined.
  * Lengths are in characters (UTF-16 units); `raw` is Latin-1, one character per byte.
  */
-import { EVENT_ID_MAX, SEVERITIES, type SecurityEvent } from '@palisade/engine';
+import { EVENT_ID_MAX, SEVERITIES, type LogInfo, type SecurityEvent } from '@palisade/engine';
 
 export const EVENT_LIMITS = Object.freeze({
   id: EVENT_ID_MAX,
@@ -29,11 +29,17 @@ export const EVENT_LIMITS = Object.freeze({
   decoded_by: 16,
   decoder_name: 64,
   honeypot_text: 1024,
+  log_text: 256,
+  log_file: 4096,
+  audit_command: 4096,
+  audit_paths: 32,
+  audit_types: 64,
   /** Years outside this range are almost surely a parse error upstream. */
   min_ts_ms: Date.UTC(1970, 0, 1),
   max_ts_ms: Date.UTC(9999, 11, 31),
 });
 
+const L = EVENT_LIMITS;
 const KINDS = new Set(['http', 'auth', 'system', 'network', 'honeypot']);
 const ACTIONS = new Set(['allow', 'log', 'block']);
 const OUTCOMES = new Set(['success', 'failure', 'unknown']);
@@ -71,7 +77,6 @@ export function eventTimeMs(ts: string): number {
 /** The reason `e` cannot be stored, or undefined when it can. */
 export function validateEvent(e: SecurityEvent): string | undefined {
   if (typeof e !== 'object' || e === null) return 'event must be an object';
-  const L = EVENT_LIMITS;
   let r =
     str(e.id, L.id, 'id', true) ??
     str(e.ts, 64, 'ts', true) ??
@@ -94,7 +99,10 @@ export function validateEvent(e: SecurityEvent): string | undefined {
   const c = e.client;
   if (typeof c !== 'object' || c === null) return 'client is required';
   r =
-    str(c.ip, L.ip, 'client.ip', true) ??
+    // Log lines may name no address (a local config change); web and honeypot events always have one.
+    (e.source?.type === 'log' || e.source?.type === 'upload'
+      ? str(c.ip, L.ip, 'client.ip', false) ?? (c.ip === undefined ? 'client.ip is required' : undefined)
+      : str(c.ip, L.ip, 'client.ip', true)) ??
     num(c.port, 'client.port') ??
     str(c.fingerprint, L.fingerprint, 'client.fingerprint', false);
   if (r) return r;
@@ -162,6 +170,10 @@ export function validateEvent(e: SecurityEvent): string | undefined {
     for (const d of f.decoded_by)
       if ((r = str(d, L.decoder_name, `findings[${i}].decoded_by[]`, true))) return r;
   }
+  if (e.log !== undefined && e.log !== null) {
+    r = validateLog(e.log);
+    if (r) return r;
+  }
   const hp = e.honeypot;
   if (hp !== undefined && hp !== null) {
     r =
@@ -172,4 +184,44 @@ export function validateEvent(e: SecurityEvent): string | undefined {
     if (r) return r;
   }
   return undefined;
+}
+
+function strList(v: unknown, maxItems: number, maxLen: number, name: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length > maxItems) return `${name} must be an array of at most ${maxItems}`;
+  for (const x of v) {
+    const r = str(x, maxLen, `${name}[]`, false);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+function validateLog(l: LogInfo): string | undefined {
+  if (typeof l !== 'object') return 'log must be an object';
+  const r =
+    str(l.type, L.log_text, 'log.type', true) ??
+    str(l.host, L.log_text, 'log.host', false) ??
+    str(l.program, L.log_text, 'log.program', false) ??
+    num(l.pid, 'log.pid') ??
+    str(l.method, L.log_text, 'log.method', false) ??
+    str(l.terminal, L.log_text, 'log.terminal', false) ??
+    str(l.dst, L.log_text, 'log.dst', false) ??
+    str(l.file, L.log_file, 'log.file', false) ??
+    num(l.line, 'log.line');
+  if (r || l.audit === undefined || l.audit === null) return r;
+  const a = l.audit;
+  if (typeof a !== 'object') return 'log.audit must be an object';
+  return (
+    strList(a.types, L.audit_types, L.log_text, 'log.audit.types') ??
+    num(a.serial, 'log.audit.serial', true) ??
+    str(a.key, L.log_text, 'log.audit.key', false) ??
+    str(a.op, L.log_text, 'log.audit.op', false) ??
+    str(a.table, L.log_text, 'log.audit.table', false) ??
+    num(a.proto, 'log.audit.proto') ??
+    num(a.uid, 'log.audit.uid') ??
+    num(a.auid, 'log.audit.auid') ??
+    str(a.exe, L.log_file, 'log.audit.exe', false) ??
+    str(a.command, L.audit_command, 'log.audit.command', false) ??
+    strList(a.paths, L.audit_paths, L.log_file, 'log.audit.paths')
+  );
 }

@@ -4,7 +4,7 @@
  * state across lines (auditd groups the records of one event by serial; year inference remembers the
  * last timestamp). The ingest layer turns ParsedLine into SecurityEvent (web requests through the engine).
  */
-import type { EventKind, Outcome } from '@palisade/engine';
+import type { AuditInfo, EventKind, Outcome } from '@palisade/engine';
 
 export interface ParseContext {
   /** IANA zone for timestamps without an offset (syslog 3164, auth.log); default 'UTC'. */
@@ -51,23 +51,8 @@ export interface ParsedLine {
     user_agent?: string;
     vhost?: string;
   };
-  audit?: {
-    /** Record types of the event, e.g. ['SYSCALL', 'EXECVE', 'PATH']. */
-    types: string[];
-    serial: number;
-    /** `key=` of the audit rule that fired. */
-    key?: string;
-    /** auditd `op=` / USYS_CONFIG `op`. */
-    op?: string;
-    /** uid/auid as numbers and, in the enriched form, names. */
-    uid?: number;
-    auid?: number;
-    exe?: string;
-    /** EXECVE arguments, joined with spaces (decoded from hex when needed). */
-    command?: string;
-    /** Files the event touched (PATH name=). */
-    paths?: string[];
-  };
+  /** auditd facts (record types, rule key, process, paths). */
+  audit?: AuditInfo;
   /** A short readable message (the log text after the header). Bounded to 2 KiB. */
   message: string;
 }

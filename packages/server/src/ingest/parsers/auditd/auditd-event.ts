@@ -154,6 +154,10 @@ export function buildAuditEvent(records: readonly AuditRecord[]): ParsedLine {
   if (key !== undefined) audit.key = key;
   const op = auditText(f, 'op') ?? auditText(f, 'action');
   if (op !== undefined) audit.op = op;
+  const table = auditText(f, 'table');
+  if (table !== undefined) audit.table = table;
+  const proto = auditInt(f, 'proto');
+  if (proto !== undefined) audit.proto = proto;
   const uid = idOf(proc.fields, 'uid');
   if (uid !== undefined) audit.uid = uid;
   const auid = idOf(proc.fields, 'auid');

@@ -1,0 +1,191 @@
+/**
+ * Bounded state for the rules: an LRU map of keys, sliding windows of evidence in event time, and
+ * bucketed counters for high-volume signals (packets, requests). Every structure has a cap; what
+ * falls out is counted, never an unbounded growth under attack.
+ */
+import type { CorrelationEvent, Evidence } from './types.js';
+
+/** A Map that keeps at most `max` keys, dropping the least recently used. */
+export class LruMap<V> {
+  private readonly m = new Map<string, V>();
+  evicted = 0;
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.m.size;
+  }
+
+  get(key: string): V | undefined {
+    const v = this.m.get(key);
+    if (v !== undefined) {
+      this.m.delete(key);
+      this.m.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, value: V): void {
+    this.m.delete(key);
+    this.m.set(key, value);
+    if (this.m.size > this.max) {
+      const oldest = this.m.keys().next();
+      if (oldest.done !== true) {
+        this.m.delete(oldest.value);
+        this.evicted++;
+      }
+    }
+  }
+
+  /** The value for `key`, created by `make` when absent. */
+  upsert(key: string, make: () => V): V {
+    let v = this.get(key);
+    if (v === undefined) {
+      v = make();
+      this.set(key, v);
+    }
+    return v;
+  }
+
+  delete(key: string): void {
+    this.m.delete(key);
+  }
+
+  values(): IterableIterator<V> {
+    return this.m.values();
+  }
+}
+
+interface WindowItem extends Evidence {
+  reported: boolean;
+}
+
+/**
+ * Evidence of one key within the last `windowMs` of event time, oldest first, at most `cap` items.
+ * Items arrive in roughly time order; an item older than the window is still taken (logs interleave
+ * a little) and leaves at the next trim.
+ */
+export class EvidenceWindow {
+  private items: WindowItem[] = [];
+  private head = 0;
+  constructor(
+    private readonly windowMs: number,
+    private readonly cap: number,
+  ) {}
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Drops items older than `now - windowMs`. */
+  trim(now: number): void {
+    const from = now - this.windowMs;
+    while (this.head < this.items.length && this.items[this.head]!.ts < from) this.head++;
+    if (this.head > 64 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  push(e: Evidence): void {
+    this.items.push({ ...e, reported: false });
+    if (this.size > this.cap) this.head++;
+  }
+
+  /** Items not reported yet, marked reported now. */
+  takeUnreported(): Evidence[] {
+    const out: Evidence[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const it = this.items[i]!;
+      if (!it.reported) {
+        it.reported = true;
+        out.push(it);
+      }
+    }
+    return out;
+  }
+
+  *[Symbol.iterator](): IterableIterator<Evidence> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
+  }
+
+  /** Distinct values of `field` among the items. */
+  distinct(field: 'ip' | 'user'): Set<string> {
+    const s = new Set<string>();
+    for (let i = this.head; i < this.items.length; i++) {
+      const v = this.items[i]![field];
+      if (v !== undefined) s.add(v);
+    }
+    return s;
+  }
+
+  successes(): number {
+    let n = 0;
+    for (let i = this.head; i < this.items.length; i++) if (this.items[i]!.success) n++;
+    return n;
+  }
+}
+
+/**
+ * Counts in event-time buckets of `bucketMs`; `sum(now)` adds the buckets that start within
+ * `windowMs` before the bucket of `now` (with 30 s buckets and a 30 s window: this bucket and the
+ * one before, the IT-Sec-Projekt aggregation). Keeps only the buckets a window can still reach.
+ */
+export class BucketCounter {
+  private readonly buckets = new Map<number, number>();
+  constructor(
+    private readonly bucketMs: number,
+    private readonly windowMs: number,
+  ) {}
+
+  bucketOf(ts: number): number {
+    return Math.floor(ts / this.bucketMs) * this.bucketMs;
+  }
+
+  add(ts: number, n = 1): void {
+    const b = this.bucketOf(ts);
+    this.buckets.set(b, (this.buckets.get(b) ?? 0) + n);
+    if (this.buckets.size > Math.ceil(this.windowMs / this.bucketMs) + 2) this.prune(b);
+  }
+
+  sum(ts: number): number {
+    const b = this.bucketOf(ts);
+    const from = b - this.windowMs;
+    let total = 0;
+    for (const [start, n] of this.buckets) if (start >= from && start <= b) total += n;
+    return total;
+  }
+
+  private prune(latest: number): void {
+    for (const start of this.buckets.keys()) if (start < latest - this.windowMs) this.buckets.delete(start);
+  }
+}
+
+/** Recent event ids, to link some evidence of high-volume signals without keeping them all. */
+export class RecentIds {
+  private readonly ids: Evidence[] = [];
+  constructor(private readonly cap: number) {}
+  push(e: Evidence): void {
+    this.ids.push(e);
+    if (this.ids.length > this.cap) this.ids.shift();
+  }
+  take(): Evidence[] {
+    return this.ids.splice(0, this.ids.length);
+  }
+}
+
+/** `120000` → `2 minutes` (the wording of the IT-Sec-Projekt reasons). */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const unit = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (s % 3600 === 0 && s >= 3600) return unit(s / 3600, 'hour');
+  if (s % 60 === 0 && s >= 60) return unit(s / 60, 'minute');
+  return unit(s, 'second');
+}
+
+export function evidenceOf(ev: CorrelationEvent, success = false): Evidence {
+  const e: Evidence = { id: ev.id, ts: ev.ts };
+  if (success) e.success = true;
+  if (ev.ip !== undefined) e.ip = ev.ip;
+  if (ev.user !== undefined) e.user = ev.user;
+  return e;
+}
