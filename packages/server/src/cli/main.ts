@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { runIngest, runParse } from './ingest-command.js';
 import { resolve } from 'node:path';
 import { PalisadeError } from '../errors.js';
 import { runScan, buildEngine, formatTable } from './scan-command.js';
@@ -39,6 +40,11 @@ Usage:
                                              --demo adds a demo shop behind the proxy, with mixed traffic
   palisade proxy --upstream URL [--listen HOST:PORT] [--db PATH]
                                              reverse proxy that inspects, blocks and records every request
+  palisade ingest FILE… [--format F] [--profile NAME] [--follow] [--json] [--db PATH]
+                                             read logs (access, auth, auditd, jsonl; auto-detected;
+                                             - for stdin; .gz ok): parse, inspect, correlate, store;
+                                             --follow tails like tail -F with a saved checkpoint
+  palisade parse FILE [--format F] [--json]  print each line parsed (or its rejection reason) as JSON
   palisade purge [--days N] [--db PATH]      delete events older than N days (default: retention_days, 30)
   palisade backup --out FILE.sql [--db PATH] complete SQL dump (schema + data), consistent while serving
   palisade restore FILE.sql [--db PATH] [--force]
@@ -55,6 +61,11 @@ Options for scan, eval, bench:
   --config FILE        engine configuration (JSON; see README "Engine configuration")
   --mode block|monitor
   --sensitivity low|balanced|high|paranoid
+Options for ingest and parse:
+  --format auto|access|auth|auditd|jsonl  (also nginx, apache, sshd, syslog, ecs)
+  --profile default|seed-compat           correlation profile (seed-compat: the IT-Sec-Projekt detector)
+  --time-zone ZONE     IANA zone of timestamps without an offset (default UTC)
+  --year YYYY          year of the first year-less timestamp (default: this year)
 Options for serve, proxy and the store commands:
   --config FILE        server configuration (palisade.config.json|yaml; see README "Configuration");
                        PALISADE_* environment variables override it, flags override both
@@ -62,6 +73,20 @@ Options for serve, proxy and the store commands:
   --json               machine-readable output (store commands)
   -h, --help
 `;
+
+function timeOpts(
+  timeZone: string | undefined,
+  year: string | undefined,
+): { timeZone?: string; year?: number } {
+  const o: { timeZone?: string; year?: number } = {};
+  if (timeZone !== undefined) o.timeZone = timeZone;
+  if (year !== undefined) {
+    if (!/^\d{4}$/.test(year))
+      throw new PalisadeError('PAL_ERR_CLI_USAGE', '--year must be a four-digit year');
+    o.year = Number(year);
+  }
+  return o;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -94,6 +119,11 @@ export async function main(argv: string[]): Promise<number> {
       retire: { type: 'boolean' },
       name: { type: 'string' },
       scope: { type: 'string', multiple: true },
+      format: { type: 'string' },
+      profile: { type: 'string' },
+      follow: { type: 'boolean', short: 'f' },
+      'time-zone': { type: 'string' },
+      year: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -162,6 +192,24 @@ export async function main(argv: string[]): Promise<number> {
         );
       return runProxyCommand(config);
     }
+    case 'ingest':
+      return runIngest({
+        config: serverConfig(),
+        files: positionals,
+        format: values.format ?? 'auto',
+        profile: values.profile,
+        json: values.json,
+        follow: values.follow,
+        ...timeOpts(values['time-zone'], values.year),
+      });
+    case 'parse':
+      if (positionals.length !== 1)
+        throw new PalisadeError('PAL_ERR_CLI_USAGE', 'parse takes one FILE (or -)');
+      return runParse({
+        file: positionals[0]!,
+        format: values.format ?? 'auto',
+        ...timeOpts(values['time-zone'], values.year),
+      });
     case 'purge': {
       const days = values.days === undefined ? serverConfig().retention_days : Number(values.days);
       if (!Number.isInteger(days) || days < 0)

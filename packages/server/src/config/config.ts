@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { PalisadeError } from '../errors.js';
 import { checkObject, type Schema } from './schema.js';
 import { BUILTIN_TRAPS } from '../proxy/honeypot.js';
+import { profileConfig, resolveCorrelationConfig, type CorrelationConfig } from '../correlate/config.js';
 
 export interface ServerConfig {
   /** Where the database, key file, install secret and first API key live. */
@@ -40,6 +41,10 @@ export interface ServerConfig {
     /** Which decoys answer (default all built-in ones); drop any path your app really serves. */
     honeypot_traps: string[];
   };
+  /** Correlation rules, thresholds and the active response (correlate/config.ts). */
+  correlation: CorrelationConfig;
+  /** The syslog listener of `serve`: `HOST:PORT` per transport, empty = off; the format of its lines. */
+  syslog: { udp: string; tcp: string; format: string };
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8470';
@@ -92,6 +97,12 @@ const SCHEMA: Schema = {
       honeypot_traps: { type: 'enums', values: BUILTIN_TRAPS },
     },
   },
+  // Checked by resolveCorrelationConfig, which names the field at fault.
+  correlation: { type: 'any' },
+  syslog: {
+    type: 'object',
+    fields: { udp: { type: 'string' }, tcp: { type: 'string' }, format: { type: 'string' } },
+  },
 };
 
 /** `PALISADE_X` → config path. Secrets come only from the environment or files, never flags. */
@@ -106,6 +117,9 @@ const ENV: Readonly<Record<string, string>> = {
   PALISADE_PROXY_LISTEN: 'proxy.listen',
   PALISADE_TRUSTED_PROXIES: 'proxy.trusted_proxies',
   PALISADE_ABUSEIPDB_KEY: 'enrich.abuseipdb.api_key',
+  PALISADE_PROFILE: 'correlation.profile',
+  PALISADE_SYSLOG_UDP: 'syslog.udp',
+  PALISADE_SYSLOG_TCP: 'syslog.tcp',
 };
 
 function defaults(dataDir: string, configDir: string): ServerConfig {
@@ -127,6 +141,8 @@ function defaults(dataDir: string, configDir: string): ServerConfig {
       honeypot: true,
       honeypot_traps: [...BUILTIN_TRAPS],
     },
+    correlation: profileConfig('default'),
+    syslog: { udp: '', tcp: '', format: 'auto' },
   };
 }
 
@@ -161,7 +177,16 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
   const base = defaults(dataDir, file ? dirname(file) : cwd);
 
   checkObject(SCHEMA, layered, '');
+  const correlation = layered.correlation;
+  delete layered.correlation;
   const merged = mergeInto(base as unknown as Record<string, unknown>, layered) as unknown as ServerConfig;
+  try {
+    merged.correlation = resolveCorrelationConfig(correlation);
+  } catch (e) {
+    if (e instanceof PalisadeError) throw new PalisadeError('PAL_ERR_CONFIG', `correlation.${e.message}`);
+    throw e;
+  }
+  for (const t of ['udp', 'tcp'] as const) if (merged.syslog[t] !== '') splitHostPort(merged.syslog[t]);
   merged.db = resolve(cwd, merged.db);
   if (merged.enrich.abuseipdb && !merged.enrich.abuseipdb.api_key)
     throw new PalisadeError('PAL_ERR_CONFIG', 'enrich.abuseipdb.api_key: required when abuseipdb is set');

@@ -188,7 +188,13 @@ const DEFAULT_MATCHERS: ConfigMatcher[] = [
     severity_success: 'critical',
     severity_failure: 'high',
   },
-  { name: 'uid0_account', type: 'user_add', uid0: true, severity_success: 'critical', severity_failure: 'high' },
+  {
+    name: 'uid0_account',
+    type: 'user_add',
+    uid0: true,
+    severity_success: 'critical',
+    severity_failure: 'high',
+  },
 ];
 
 const DEFAULTS: CorrelationConfig = {
@@ -245,7 +251,14 @@ const DEFAULTS: CorrelationConfig = {
 const SEED: CorrelationConfig = {
   ...DEFAULTS,
   profile: 'seed-compat',
-  brute_force: { enabled: true, threshold: 10, window_s: 120, by: 'user_ip', count: 'attempts', cooldown_s: 600 },
+  brute_force: {
+    enabled: true,
+    threshold: 10,
+    window_s: 120,
+    by: 'user_ip',
+    count: 'attempts',
+    cooldown_s: 600,
+  },
   credential_stuffing: { ...DEFAULTS.credential_stuffing, enabled: false },
   distributed_brute_force: { ...DEFAULTS.distributed_brute_force, enabled: false },
   dos: { enabled: true, packets: 100, requests: 0, window_s: 30, bucket_s: 30, cooldown_s: 120 },
@@ -323,7 +336,8 @@ function mergeChecked(target: Json, input: Json, prefix: string): void {
     else if (k === 'allow_list') target[k] = checkStrings(v, path, 1024);
     else if (k === 'units') {
       const units = checkStrings(v, path, 2);
-      for (const u of units) if (u !== 'packets' && u !== 'requests') fail(path, 'must list packets and/or requests');
+      for (const u of units)
+        if (u !== 'packets' && u !== 'requests') fail(path, 'must list packets and/or requests');
       target[k] = units;
     } else if (k === 'ban_ttl_s') {
       if (!isObj(v)) fail(path, 'must be an object');
@@ -339,7 +353,8 @@ function mergeChecked(target: Json, input: Json, prefix: string): void {
     } else if (typeof cur === 'boolean') {
       if (typeof v !== 'boolean') fail(path, 'must be true or false');
       target[k] = v;
-    } else if (typeof cur === 'number') target[k] = checkNumber(v, path, k === 'error_ratio' ? 1 : MAX_NUMBER);
+    } else if (typeof cur === 'number')
+      target[k] = checkNumber(v, path, k === 'error_ratio' ? 1 : MAX_NUMBER);
     else if (typeof cur === 'string') {
       const allowed = ENUMS[k];
       if (typeof v !== 'string' || (allowed && !allowed.includes(v)))
@@ -350,14 +365,16 @@ function mergeChecked(target: Json, input: Json, prefix: string): void {
 }
 
 function checkNumber(v: unknown, path: string, max = MAX_NUMBER): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) fail(path, `must be a number from 0 to ${max}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max)
+    fail(path, `must be a number from 0 to ${max}`);
   return v;
 }
 
 function checkStrings(v: unknown, path: string, maxItems: number): string[] {
   if (!Array.isArray(v) || v.length > maxItems) fail(path, `must be a list of at most ${maxItems} strings`);
   return v.map((s, i) => {
-    if (typeof s !== 'string' || s.length === 0 || s.length > 256) fail(`${path}[${i}]`, 'must be a non-empty string');
+    if (typeof s !== 'string' || s.length === 0 || s.length > 256)
+      fail(`${path}[${i}]`, 'must be a non-empty string');
     return s;
   });
 }
@@ -376,7 +393,8 @@ function checkMatchers(v: unknown, path: string): ConfigMatcher[] {
         case 'table':
         case 'op':
         case 'key':
-          if (typeof val !== 'string' || val.length === 0 || val.length > 256) fail(fp, 'must be a non-empty string');
+          if (typeof val !== 'string' || val.length === 0 || val.length > 256)
+            fail(fp, 'must be a non-empty string');
           out[k] = val;
           break;
         case 'paths':

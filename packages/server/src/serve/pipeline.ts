@@ -23,6 +23,10 @@ import {
 } from '../store/index.js';
 import { createEnricher, type Enricher } from '../enrich/index.js';
 import { byLabel, single, type Collector } from './metrics.js';
+import { validateEvent } from '../store/validate-event.js';
+import { getSetting } from '../store/settings.js';
+import { resolveCorrelationConfig, type CorrelationConfig } from '../correlate/config.js';
+import { createIncidentFlow, type IncidentFlow } from '../correlate/flow.js';
 
 export interface Pipeline {
   engine: Engine;
@@ -31,6 +35,8 @@ export interface Pipeline {
   enricher: Enricher;
   bans: BanCache;
   sink: EventSink;
+  /** Correlation: incidents from the events that pass through `sink`. */
+  incidents: IncidentFlow;
   /**
    * Submits a batch (the in-process sensor's `sink`): resolves when every event is committed or was
    * refused as invalid (counted); rejects when some could not be taken now (queue full, closing), so
@@ -53,9 +59,17 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
+/** Settings key of the incident configuration saved through the API. */
+export const INCIDENT_CONFIG_SETTING = 'incident_config';
+
 export async function openPipeline(
   config: ServerConfig,
-  opts: { log?: (line: string) => void; retention?: boolean } = {},
+  opts: {
+    log?: (line: string) => void;
+    retention?: boolean;
+    /** Overrides both the config file and the saved setting (`palisade ingest --profile`). */
+    correlation?: CorrelationConfig;
+  } = {},
 ): Promise<Pipeline> {
   const log = opts.log ?? (() => undefined);
   const engine = createEngine(config.engine);
@@ -82,6 +96,12 @@ export async function openPipeline(
   });
   const bans = createBanCache(store);
   await bans.reload();
+  const saved = opts.correlation ? undefined : await getSetting(store, INCIDENT_CONFIG_SETTING);
+  const incidents = createIncidentFlow(
+    store,
+    opts.correlation ?? (saved ? resolveCorrelationConfig(saved.value) : config.correlation),
+    { log, onBan: () => void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)) },
+  );
   // Bans may also change from other processes (CLI, another serve): refresh the cache regularly.
   const banTimer = setInterval(
     () => void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)),
@@ -106,9 +126,10 @@ export async function openPipeline(
 
   const sink: EventSink = {
     async submit(event: SecurityEvent) {
-      // The writer validates and counts refusals; enrichment needs a client object to fill.
-      if (!event || typeof event !== 'object' || !event.client || typeof event.client !== 'object')
+      // The writer validates and counts refusals; only valid events are enriched and correlated.
+      if (!event || typeof event !== 'object' || validateEvent(event) !== undefined)
         return writer.submit(event);
+      const turn = incidents.take();
       if (event.action === 'allow' || event.action === 'log' || event.action === 'block')
         counters.events[event.action]++;
       try {
@@ -118,7 +139,14 @@ export async function openPipeline(
         counters.enrich_failed++;
         log(`enrichment failed: ${(e as Error).message}`);
       }
-      return writer.submit(event);
+      if (!writer.writable()) {
+        turn.skip();
+        return writer.submit(event);
+      }
+      await turn.ready;
+      const updates = turn.observe(event);
+      await writer.submit(event);
+      if (updates.length > 0) await incidents.persist(updates);
     },
   };
 
@@ -159,6 +187,25 @@ export async function openPipeline(
         ),
         single('palisade_events_enriched_total', 'Events enriched', 'counter', e.enriched),
         byLabel(
+          'palisade_incidents_opened_total',
+          'Incidents opened by the correlator, by type',
+          'counter',
+          'type',
+          incidents.counters.opened,
+        ),
+        single(
+          'palisade_incident_updates_total',
+          'Incident updates (merged signals)',
+          'counter',
+          incidents.counters.updated,
+        ),
+        single(
+          'palisade_response_bans_total',
+          'Bans placed by the active response',
+          'counter',
+          incidents.counters.bans,
+        ),
+        byLabel(
           'palisade_enrich_skipped_total',
           'Enrichment lookups skipped, by reason',
           'counter',
@@ -176,6 +223,7 @@ export async function openPipeline(
     enricher,
     bans,
     sink,
+    incidents,
     async submitBatch(events) {
       const results = await Promise.allSettled(events.map((e) => sink.submit(e)));
       const retry = results.find(
@@ -197,6 +245,7 @@ export async function openPipeline(
       clearInterval(banTimer);
       await retention?.stop();
       await writer.close();
+      await incidents.idle();
       enricher.close();
       await store.close();
     },

@@ -202,7 +202,10 @@ export async function incidentEventIds(store: Store, id: number, limit = 1000): 
 }
 
 /** Incidents per type (all statuses), for summaries. */
-export async function countIncidentsByType(store: Store, sinceCreatedMs = 0): Promise<Record<string, number>> {
+export async function countIncidentsByType(
+  store: Store,
+  sinceCreatedMs = 0,
+): Promise<Record<string, number>> {
   const rows = await store.db
     .selectFrom('incidents')
     .select(['type', (eb) => eb.fn.countAll<number>().as('n')])

@@ -252,7 +252,11 @@ function logsAndIncidents(): Migration {
         .on('incidents')
         .columns(['type', 'key_ip', 'last_seen_ms'])
         .execute();
-      await db.schema.createIndex('incidents_user').on('incidents').columns(['key_user', 'last_seen_ms']).execute();
+      await db.schema
+        .createIndex('incidents_user')
+        .on('incidents')
+        .columns(['key_user', 'last_seen_ms'])
+        .execute();
     },
   };
 }

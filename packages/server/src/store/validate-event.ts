@@ -101,7 +101,7 @@ export function validateEvent(e: SecurityEvent): string | undefined {
   r =
     // Log lines may name no address (a local config change); web and honeypot events always have one.
     (e.source?.type === 'log' || e.source?.type === 'upload'
-      ? str(c.ip, L.ip, 'client.ip', false) ?? (c.ip === undefined ? 'client.ip is required' : undefined)
+      ? (str(c.ip, L.ip, 'client.ip', false) ?? (c.ip === undefined ? 'client.ip is required' : undefined))
       : str(c.ip, L.ip, 'client.ip', true)) ??
     num(c.port, 'client.port') ??
     str(c.fingerprint, L.fingerprint, 'client.fingerprint', false);

@@ -3,12 +3,7 @@
  * (distinct users from one source), distributed brute force / password spraying (distinct sources
  * against one user), concurrent logins and impossible travel.
  */
-import type {
-  BruteForceConfig,
-  ConcurrentLoginConfig,
-  DistinctConfig,
-  TravelConfig,
-} from '../config.js';
+import type { BruteForceConfig, ConcurrentLoginConfig, DistinctConfig, TravelConfig } from '../config.js';
 import { EvidenceWindow, LruMap, evidenceOf, formatDuration } from '../state.js';
 import type { CorrelationEvent, IncidentState, Rule, Signal } from '../types.js';
 
@@ -82,7 +77,10 @@ export function bruteForceRule(c: BruteForceConfig): Rule {
 }
 
 /** Distinct values of one field per key: users per source (stuffing) or sources per user (spraying). */
-export function distinctRule(type: 'credential_stuffing' | 'distributed_brute_force', c: DistinctConfig): Rule {
+export function distinctRule(
+  type: 'credential_stuffing' | 'distributed_brute_force',
+  c: DistinctConfig,
+): Rule {
   const windowMs = c.window_s * 1000;
   const perIp = type === 'credential_stuffing';
   const windows = new LruMap<EvidenceWindow>(MAX_KEYS);
@@ -181,7 +179,9 @@ export function concurrentLoginRule(c: ConcurrentLoginConfig): Rule {
         cooldownMs: c.cooldown_s > 0 ? c.cooldown_s * 1000 : Number.POSITIVE_INFINITY,
         cooldownFrom: 'first_seen',
         describe,
-        details: { other_sessions: others.slice(0, 16).map((s) => ({ terminal: s.terminal, ip: s.ip ?? null })) },
+        details: {
+          other_sessions: others.slice(0, 16).map((s) => ({ terminal: s.terminal, ip: s.ip ?? null })),
+        },
       });
     },
   };

@@ -26,7 +26,9 @@ export function matches(m: ConfigMatcher, ev: CorrelationEvent): boolean {
   if (m.key !== undefined && m.key !== a?.key) return false;
   if (m.uid0 === true && !isUid0(ev)) return false;
   if (m.paths !== undefined || m.audit_keys !== undefined) {
-    const byPath = m.paths?.some((p) => a?.paths?.some((x) => x === p || x.startsWith(`${p}/`) || x.startsWith(`${p}.`)));
+    const byPath = m.paths?.some((p) =>
+      a?.paths?.some((x) => x === p || x.startsWith(`${p}/`) || x.startsWith(`${p}.`)),
+    );
     const byKey = a?.key !== undefined && m.audit_keys?.some((k) => a.key!.split(',').includes(k));
     if (!byPath && !byKey) return false;
   }
@@ -45,7 +47,8 @@ export function matches(m: ConfigMatcher, ev: CorrelationEvent): boolean {
 export function configChangeRule(c: ConfigChangeConfig): Rule {
   /** user → source ip of the last successful login. */
   const lastLogin = new LruMap<string>(MAX_KEYS);
-  const describe = (s: IncidentState): string => (s.details.reason as string | undefined) ?? 'critical configuration change';
+  const describe = (s: IncidentState): string =>
+    (s.details.reason as string | undefined) ?? 'critical configuration change';
   return {
     id: 'critical_config_change',
     observe(ev, out) {
@@ -69,7 +72,9 @@ export function configChangeRule(c: ConfigChangeConfig): Rule {
         ts: ev.ts,
         keys: clean({ user, ip }),
         dedupe:
-          c.dedupe === 'event' ? `${ev.ts}\u0000${user ?? ''}\u0000${reason}\u0000${ip ?? ''}` : `${user ?? ''}\u0000${m.name}`,
+          c.dedupe === 'event'
+            ? `${ev.ts}\u0000${user ?? ''}\u0000${reason}\u0000${ip ?? ''}`
+            : `${user ?? ''}\u0000${m.name}`,
         evidence: [evidenceOf(ev, ev.outcome === 'success')],
         count: 1,
         thresholds: { matcher: m.name },

@@ -145,7 +145,8 @@ export function ddosRule(c: DdosConfig): Rule {
             k.totals.delete(start);
           }
       }
-      if (bucket.size < MAX_SOURCES_PER_BUCKET || bucket.has(ev.ip)) bucket.set(ev.ip, (bucket.get(ev.ip) ?? 0) + 1);
+      if (bucket.size < MAX_SOURCES_PER_BUCKET || bucket.has(ev.ip))
+        bucket.set(ev.ip, (bucket.get(ev.ip) ?? 0) + 1);
       k.totals.set(b, (k.totals.get(b) ?? 0) + 1);
       k.pending++;
       k.sinceScan++;

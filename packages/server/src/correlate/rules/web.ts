@@ -31,7 +31,12 @@ export function scannerRule(c: ScannerConfig): Rule {
     const why = (s.details.why as string[] | undefined) ?? [];
     return `scanning from one source: ${why.join('; ')} (${s.count} requests linked)`;
   };
-  const signal = (ev: CorrelationEvent, evidence: Signal['evidence'], why: string, severity: Signal['severity']): Signal => ({
+  const signal = (
+    ev: CorrelationEvent,
+    evidence: Signal['evidence'],
+    why: string,
+    severity: Signal['severity'],
+  ): Signal => ({
     rule: 'scanner',
     type: 'scanner',
     severity,
@@ -59,7 +64,14 @@ export function scannerRule(c: ScannerConfig): Rule {
       k.requests.add(ev.ts);
       const findings = ev.event.findings;
       if (findings.some((f) => f.class === 'scanner')) {
-        out.push(signal(ev, [evidenceOf(ev)], `scanning tool (${findings.find((f) => f.class === 'scanner')!.rule})`, 'medium'));
+        out.push(
+          signal(
+            ev,
+            [evidenceOf(ev)],
+            `scanning tool (${findings.find((f) => f.class === 'scanner')!.rule})`,
+            'medium',
+          ),
+        );
         return;
       }
       const status = ev.event.http?.status;
@@ -69,11 +81,16 @@ export function scannerRule(c: ScannerConfig): Rule {
         const total = k.requests.sum(ev.ts);
         if (k.errors.size >= c.errors && k.errors.size / Math.max(total, 1) >= c.error_ratio) {
           const evidence = k.errors.takeUnreported();
-          out.push(signal(ev, evidence, `${k.errors.size} of ${total} requests answered 4xx in ${span}`, 'medium'));
+          out.push(
+            signal(ev, evidence, `${k.errors.size} of ${total} requests answered 4xx in ${span}`, 'medium'),
+          );
         }
       }
       const path = ev.event.http?.path;
-      if (path !== undefined && (ev.event.kind === 'honeypot' || findings.some((f) => f.class === 'sensitive_file'))) {
+      if (
+        path !== undefined &&
+        (ev.event.kind === 'honeypot' || findings.some((f) => f.class === 'sensitive_file'))
+      ) {
         k.sensitive.trim(ev.ts);
         k.sensitive.push(evidenceOf(ev));
         k.paths.set(path, ev.ts);

@@ -1,0 +1,187 @@
+/**
+ * The correlation stage of the pipeline: events are observed in the order they were submitted (an
+ * ordered turn, so enrichment finishing out of order cannot reorder them), incident updates are
+ * persisted one transaction at a time after their events are committed, listeners hear about each
+ * persisted incident, and the active response bans the sources of incidents whose policy says so.
+ */
+import { CidrSet, normalizeCidr, type SecurityEvent } from '@palisade/engine';
+import type { Store } from '../store/store.js';
+import { applyIncidentUpdates } from '../store/incidents.js';
+import { addBan } from '../store/bans.js';
+import type { CorrelationConfig, ResponseConfig } from './config.js';
+import { createCorrelator, type Correlator } from './correlator.js';
+import { LruMap } from './state.js';
+import type { IncidentState, IncidentUpdate } from './types.js';
+
+/** What listeners (the live stream, summaries, tests) hear once an update is committed. */
+export interface IncidentNotice {
+  id: number;
+  created: boolean;
+  state: IncidentState;
+}
+
+export interface IncidentFlowCounters {
+  /** Incidents opened, by type. */
+  opened: Record<string, number>;
+  updated: number;
+  bans: number;
+  /** Bans not placed: allow-listed, stale incident, no ip. */
+  bans_skipped: Record<string, number>;
+  persist_failed: number;
+  duplicate_events: number;
+}
+
+export interface IncidentFlow {
+  readonly correlator: Correlator;
+  /**
+   * Takes the next turn in submission order: call `take()` when the event is submitted; once it is
+   * enriched, `await turn.ready` then `turn.observe(event)` (or `turn.skip()` when it is not to be
+   * observed). Returns the updates to persist after the event commits.
+   */
+  take(): Turn;
+  /** Persists updates (serialised) and runs the response; resolves when committed. */
+  persist(updates: IncidentUpdate[]): Promise<void>;
+  onIncident(listener: (n: IncidentNotice) => void): () => void;
+  /** Replaces the configuration; windows and open incidents start afresh. */
+  setConfig(config: CorrelationConfig): void;
+  counters: IncidentFlowCounters;
+  /** Resolves when every persist so far is done. */
+  idle(): Promise<void>;
+}
+
+export interface Turn {
+  /** Resolves when every earlier turn has observed or skipped. */
+  ready: Promise<void>;
+  observe(event: SecurityEvent): IncidentUpdate[];
+  skip(): void;
+}
+
+/** Recently observed event ids: a retried submit is not counted twice. */
+const SEEN_IDS = 8192;
+
+export function createIncidentFlow(
+  store: Store,
+  config: CorrelationConfig,
+  opts: { log?: (line: string) => void; now?: () => number; onBan?: () => void } = {},
+): IncidentFlow {
+  const log = opts.log ?? (() => undefined);
+  const now = opts.now ?? Date.now;
+  let correlator = createCorrelator(config);
+  let allow = allowList(config.response);
+  const seen = new LruMap<true>(SEEN_IDS);
+  const listeners = new Set<(n: IncidentNotice) => void>();
+  /** Incident refs already banned for (one ban per incident). */
+  const banned = new LruMap<true>(10_000);
+  const counters: IncidentFlowCounters = {
+    opened: {},
+    updated: 0,
+    bans: 0,
+    bans_skipped: {},
+    persist_failed: 0,
+    duplicate_events: 0,
+  };
+  let turn: Promise<void> = Promise.resolve();
+  let chain: Promise<void> = Promise.resolve();
+
+  async function respond(id: number, s: IncidentState, r: ResponseConfig): Promise<void> {
+    const ttl = r.ban_ttl_s[s.type];
+    if (!r.enabled || ttl === undefined || ttl <= 0 || banned.get(s.ref)) return;
+    const skip = (why: string) => {
+      counters.bans_skipped[why] = (counters.bans_skipped[why] ?? 0) + 1;
+    };
+    const ip = s.keys.ip;
+    if (ip === undefined) return skip('no_ip');
+    banned.set(s.ref, true);
+    if (allow.has(ip)) return skip('allow_list');
+    const until = s.last_seen + ttl * 1000;
+    // Replaying an old log must not ban today: the ban runs from the attack's own time.
+    if (until <= now()) return skip('stale');
+    await addBan(store, {
+      value: ip,
+      reason: `incident ${id}: ${s.type} — ${s.reason}`.slice(0, 500),
+      source: `correlate:${s.type}`,
+      created_by: 'correlator',
+      until,
+      now_ms: now(),
+    });
+    counters.bans++;
+    opts.onBan?.();
+  }
+
+  return {
+    get correlator() {
+      return correlator;
+    },
+    counters,
+    take() {
+      const ready = turn;
+      let done!: () => void;
+      turn = new Promise<void>((r) => (done = r));
+      let settled = false;
+      const release = () => {
+        if (!settled) {
+          settled = true;
+          // The next turn may run only after this one (and every earlier one) is done.
+          void ready.then(done);
+        }
+      };
+      return {
+        ready,
+        skip: release,
+        observe(event) {
+          try {
+            if (seen.get(event.id)) {
+              counters.duplicate_events++;
+              return [];
+            }
+            seen.set(event.id, true);
+            return correlator.observe(event);
+          } finally {
+            release();
+          }
+        },
+      };
+    },
+    persist(updates) {
+      if (updates.length === 0) return Promise.resolve();
+      const r = config.response;
+      const run = chain.then(async () => {
+        try {
+          const ids = await applyIncidentUpdates(store, updates, now());
+          for (let i = 0; i < updates.length; i++) {
+            const u = updates[i]!;
+            const id = ids[i]!;
+            if (u.created) counters.opened[u.state.type] = (counters.opened[u.state.type] ?? 0) + 1;
+            else counters.updated++;
+            for (const l of listeners) l({ id, created: u.created, state: u.state });
+            await respond(id, u.state, r).catch((e: Error) => log(`active response: ${e.message}`));
+          }
+        } catch (e) {
+          counters.persist_failed++;
+          log(`incident write failed: ${(e as Error).message}`);
+        }
+      });
+      chain = run;
+      return run;
+    },
+    onIncident(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    setConfig(c) {
+      config = c;
+      correlator = createCorrelator(c);
+      allow = allowList(c.response);
+    },
+    idle: () => chain,
+  };
+}
+
+function allowList(r: ResponseConfig): CidrSet {
+  const set = new CidrSet();
+  for (const v of r.allow_list) {
+    const c = normalizeCidr(v);
+    if (c !== null) set.add(c);
+  }
+  return set;
+}
