@@ -1,0 +1,202 @@
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type ServerConfig } from '../config/config.js';
+import { openStore } from '../store/store.js';
+import { listIncidents } from '../store/incidents.js';
+import type { IngestSummary } from '../ingest/ingest.js';
+import { runIngest, runParse } from './ingest-command.js';
+
+const SHARED = new URL('../../../../../shared/logs/itsec/', import.meta.url).pathname;
+
+function sink(): { stream: Writable; text: () => string } {
+  let out = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  return { stream, text: () => out };
+}
+
+function configIn(dir: string): ServerConfig {
+  const c = loadConfig({ env: {}, cwd: dir, flags: { db: join(dir, 'palisade.db') } });
+  // GeoIP tables take a second to load and play no part here.
+  c.enrich.geo = false;
+  c.enrich.asn = false;
+  return c;
+}
+
+async function ingest(dir: string, files: string[], extra: { profile?: string; format?: string } = {}) {
+  const out = sink();
+  const code = await runIngest({
+    config: configIn(dir),
+    files,
+    format: extra.format ?? 'auto',
+    json: true,
+    out: out.stream,
+    ...(extra.profile ? { profile: extra.profile } : {}),
+  });
+  expect(code).toBe(0);
+  return JSON.parse(out.text()) as IngestSummary;
+}
+
+const login = (t: number, res: 'success' | 'failed', user = 'admin', addr = '192.0.2.40', term = 'cda8') =>
+  `type=USER_LOGIN msg=audit(${t}.508:45): pid=5148 uid=0 auid=4294967295 ses=4294967295 msg='op=user-login acct="${user}" exe="web" hostname=? addr=${addr} terminal=${term} res=${res}'\u001dUID="root" AUID="unset"`;
+
+describe('palisade ingest', () => {
+  it('parses, stores, correlates and summarises an auditd file; bad lines are counted with their numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pal-ingest-'));
+    const file = join(dir, 'audit.log');
+    const lines = Array.from({ length: 12 }, (_, i) => login(1_743_072_594 + i, 'failed'));
+    lines.splice(3, 0, 'this is not an audit record');
+    lines.push(login(1_743_072_610, 'success'));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const s = await ingest(dir, [file], { profile: 'seed-compat' });
+    expect(s).toMatchObject({
+      format: 'auditd',
+      lines: 14,
+      events: 13,
+      rejected: 1,
+      events_by_type: { auth_failure: 12, auth_success: 1 },
+      incidents_by_type: { brute_force: 1 },
+    });
+    expect(s.rejections).toEqual([{ line: 4, reason: expect.any(String) as string }]);
+    const store = await openStore({ path: join(dir, 'palisade.db') });
+    const [inc] = await listIncidents(store);
+    expect(inc).toMatchObject({
+      type: 'brute_force',
+      severity: 'critical',
+      keys: { ip: '192.0.2.40', user: 'admin' },
+    });
+    expect(inc!.reason).toBe('13 attempts in 2 minutes, 1 successful');
+    await store.close();
+    // The same file again: every event id exists already, no second incident.
+    const again = await ingest(dir, [file], { profile: 'seed-compat' });
+    expect(again.events).toBe(13);
+    const store2 = await openStore({ path: join(dir, 'palisade.db') });
+    expect(await listIncidents(store2)).toHaveLength(1);
+    await store2.close();
+  });
+
+  it('parse prints one JSON line per result', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pal-parse-'));
+    const file = join(dir, 'auth.log');
+    writeFileSync(
+      file,
+      'Nov 22 08:00:01 web1 sshd[811]: Failed password for invalid user admin from 203.0.113.9 port 52144 ssh2\nnot syslog at all\n',
+    );
+    const out = sink();
+    await runParse({ file, format: 'auth', out: out.stream, year: 2026 });
+    const rows = out
+      .text()
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            line: number;
+            ok: boolean;
+            event?: { type: string; src_ip: string };
+            reason?: string;
+          },
+      );
+    expect(rows[0]).toMatchObject({ line: 1, ok: true, event: { src_ip: '203.0.113.9' } });
+    expect(['auth_failure', 'invalid_user']).toContain(rows[0]!.event!.type);
+    expect(rows[1]).toMatchObject({ line: 2, ok: false });
+  });
+});
+
+describe.runIf(existsSync(join(SHARED, 'EXPECTED.json')))(
+  'IT-Sec-Projekt scenarios under --profile seed-compat',
+  () => {
+    const expected = JSON.parse(readFileSync(join(SHARED, 'EXPECTED.json'), 'utf8')) as {
+      scenarios: Record<string, Record<string, number | string>>;
+    };
+    const names = readdirSync(join(SHARED, 'scenarios')).filter((f) => f.endsWith('.log'));
+    it.each(names)('%s matches every count of EXPECTED.json', async (name) => {
+      const want = expected.scenarios[name];
+      expect(want).toBeDefined();
+      const dir = mkdtempSync(join(tmpdir(), 'pal-seed-'));
+      const s = await ingest(dir, [join(SHARED, 'scenarios', name)], { profile: 'seed-compat' });
+      const got: Record<string, number> = {
+        ...s.incidents_by_type,
+        user_login_events: (s.events_by_type.auth_success ?? 0) + (s.events_by_type.auth_failure ?? 0),
+        user_logout_events: s.events_by_type.session_close ?? 0,
+        config_events: s.events_by_type.config_change ?? 0,
+      };
+      for (const [key, n] of Object.entries(want!))
+        if (typeof n === 'number') expect(got[key] ?? 0, key).toBe(n);
+    });
+  },
+);
+
+describe.runIf(existsSync(join(SHARED, 'demo/dos.log.gz')))('replay and live follow', () => {
+  it('give the same incidents for dos.log', async () => {
+    const text = gunzipSync(readFileSync(join(SHARED, 'demo/dos.log.gz'))).toString('utf8');
+    const replayDir = mkdtempSync(join(tmpdir(), 'pal-replay-'));
+    const file = join(replayDir, 'dos.log');
+    writeFileSync(file, text);
+    await ingest(replayDir, [file], { profile: 'seed-compat' });
+
+    // Live: the same lines appended in pieces while `ingest --follow` reads them.
+    const liveDir = mkdtempSync(join(tmpdir(), 'pal-live-'));
+    const live = join(liveDir, 'dos.log');
+    writeFileSync(live, '');
+    const ac = new AbortController();
+    const out = sink();
+    const following = runIngest({
+      config: configIn(liveDir),
+      files: [live],
+      format: 'auditd',
+      profile: 'seed-compat',
+      follow: true,
+      json: true,
+      signal: ac.signal,
+      out: out.stream,
+    });
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i += 5000) {
+      appendFileSync(live, lines.slice(i, i + 5000).join('\n') + (i + 5000 < lines.length ? '\n' : ''));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const total = lines.filter((l) => l !== '').length;
+    for (let t = 0; t < 600; t++) {
+      const s = JSON.parse(out.text() || 'null') as unknown;
+      if (s) break;
+      const store = await openStore({ path: join(liveDir, 'palisade.db') });
+      const n = await store.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      await store.close();
+      if (Number(n.n) >= total) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    ac.abort();
+    await following;
+
+    const shape = async (dir: string) => {
+      const store = await openStore({ path: join(dir, 'palisade.db') });
+      const list = await listIncidents(store);
+      await store.close();
+      return list
+        .map((i) => ({
+          type: i.type,
+          keys: i.keys,
+          count: i.count,
+          first: i.first_seen,
+          last: i.last_seen,
+          reason: i.reason,
+        }))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    };
+    const replayed = await shape(replayDir);
+    expect(replayed.length).toBeGreaterThan(0);
+    expect(await shape(liveDir)).toEqual(replayed);
+  }, 120_000);
+});
