@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { ServerConfig } from '../config/config.js';
 import { splitHostPort } from '../config/config.js';
 import { openPipeline, type Pipeline } from '../serve/pipeline.js';
+import { startSyslogIngest } from '../ingest/syslog-ingest.js';
 import { buildApp } from '../serve/app.js';
 import { createShop } from '../demo/shop.js';
 import { startDemoTraffic } from '../demo/traffic.js';
@@ -27,7 +28,12 @@ export interface ServeOptions {
   /** Resolves when the server should stop (tests); default: SIGINT or SIGTERM. */
   until?: Promise<void>;
   /** Called once everything listens (tests read the addresses). */
-  onReady?: (addresses: { api: string; proxy?: string; shop?: string }) => void;
+  onReady?: (addresses: {
+    api: string;
+    proxy?: string;
+    shop?: string;
+    syslog?: { udp?: number; tcp?: number };
+  }) => void;
   out?: (line: string) => void;
 }
 
@@ -54,7 +60,25 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       out(`first admin API key written to ${firstKey} (mode 0600): use it as "Authorization: Bearer <key>"`);
     out(`  ingest  POST ${api}/api/v1/ingest    events  GET ${api}/api/v1/events    metrics ${api}/metrics`);
 
-    const ready: { api: string; proxy?: string; shop?: string } = { api };
+    const ready: { api: string; proxy?: string; shop?: string; syslog?: { udp?: number; tcp?: number } } = {
+      api,
+    };
+    if (config.syslog.udp !== '' || config.syslog.tcp !== '') {
+      const syslog = await startSyslogIngest({
+        ...(config.syslog.udp !== '' ? { udp: splitHostPort(config.syslog.udp) } : {}),
+        ...(config.syslog.tcp !== '' ? { tcp: splitHostPort(config.syslog.tcp) } : {}),
+        format: config.syslog.format,
+        target: { sink: pipeline.sink, waitWritable: (ms) => pipeline.writer.waitWritable(ms) },
+        engine: pipeline.engine,
+        log: (l) => process.stderr.write(`palisade: ${l}\n`),
+      });
+      closers.unshift(() => syslog.close());
+      const { udpPort, tcpPort } = syslog.listener;
+      ready.syslog = { ...(udpPort ? { udp: udpPort } : {}), ...(tcpPort ? { tcp: tcpPort } : {}) };
+      out(
+        `  syslog  ${udpPort ? `udp ${udpPort} ` : ''}${tcpPort ? `tcp ${tcpPort}` : ''} (format ${config.syslog.format})`,
+      );
+    }
     if (opts.demo) {
       const shop = createShop();
       await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));

@@ -95,8 +95,11 @@ export class LineConverter {
     this.summary.format = f;
   }
 
-  /** Parses one batch of lines; returns the events that became complete. */
-  convert(lines: readonly string[], firstLine: number): SecurityEvent[] {
+  /**
+   * Parses one batch of lines; returns the events that became complete. Lines listed in `skip`
+   * (too long: the reader hands them over empty) were rejected already.
+   */
+  convert(lines: readonly string[], firstLine: number, skip: readonly number[] = []): SecurityEvent[] {
     if (this.parser === undefined) {
       const f = detect(lines);
       if (f === undefined) {
@@ -110,8 +113,10 @@ export class LineConverter {
     }
     const out: SecurityEvent[] = [];
     const keep = this.opts.keepRaw !== false;
+    const skipped = new Set(skip);
     for (let i = 0; i < lines.length; i++) {
       const n = firstLine + i;
+      if (skipped.has(n)) continue;
       const text = lines[i]!;
       if (keep) this.texts.set(n, text);
       this.take(this.parser!.push(text, n), out);
@@ -193,7 +198,7 @@ export async function ingestBatches(
   const inFlight: Promise<void>[] = [];
   for await (const b of batches) {
     for (const n of b.tooLong) conv.reject(n, 'line too long');
-    const events = conv.convert(b.lines, b.firstLine);
+    const events = conv.convert(b.lines, b.firstLine, b.tooLong);
     inFlight.push(submitEvents(target, events, conv.summary).then(() => opts.onBatch?.(b, conv.summary)));
     if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift();
   }
