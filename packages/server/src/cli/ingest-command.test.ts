@@ -83,6 +83,22 @@ describe('palisade ingest', () => {
     await store2.close();
   });
 
+  it('a repeated sshd message stands for as many events; an auditd record logged twice is one event', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pal-repeat-'));
+    const auth = join(dir, 'auth.log');
+    writeFileSync(
+      auth,
+      'Nov 22 08:00:01 web1 sshd[811]: message repeated 3 times: [ Failed password for root from 203.0.113.9 port 52144 ssh2]\n',
+    );
+    const audit = join(dir, 'audit.log');
+    writeFileSync(audit, `${login(1_743_072_594, 'failed')}\n${login(1_743_072_594, 'failed')}\n`);
+    await ingest(dir, [auth, audit]);
+    const store = await openStore({ path: join(dir, 'palisade.db') });
+    const rows = await store.db.selectFrom('events').select(['event_type']).execute();
+    await store.close();
+    expect(rows.filter((r) => r.event_type === 'auth_failure')).toHaveLength(4);
+  });
+
   it('parse prints one JSON line per result', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pal-parse-'));
     const file = join(dir, 'auth.log');

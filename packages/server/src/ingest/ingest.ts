@@ -142,12 +142,16 @@ export class LineConverter {
 
   private take(results: ParseResult[], out: SecurityEvent[]): void {
     const s = this.summary;
+    let prevLine = -1;
+    let occurrence = 0;
     for (const r of results) {
       if (!r.ok) {
         this.reject(r.line, r.reason);
         continue;
       }
-      const ev = parsedToEvent(r.parsed, r.line, this.opts.event, this.texts.get(r.line));
+      occurrence = r.line === prevLine ? occurrence + 1 : 0;
+      prevLine = r.line;
+      const ev = parsedToEvent(r.parsed, r.line, this.opts.event, this.texts.get(r.line), occurrence);
       s.parsed++;
       s.events++;
       s.events_by_kind[ev.kind] = (s.events_by_kind[ev.kind] ?? 0) + 1;

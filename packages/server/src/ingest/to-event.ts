@@ -36,14 +36,26 @@ function logSeverity(p: ParsedLine): Severity {
   }
 }
 
-export function eventId(ctx: ToEventContext, line: number, p: ParsedLine): string {
+/**
+ * The event id of a parsed line. An auditd event is named by its own `audit(time:serial)` and text,
+ * so the same record logged twice is one event; any other line by its position (line number, and
+ * the occurrence for lines that stand for several events, like sshd's `message repeated N times`).
+ */
+export function eventId(ctx: ToEventContext, line: number, p: ParsedLine, occurrence = 0): string {
+  const where = p.audit === undefined ? `${line}\u0000${occurrence}` : `audit:${p.audit.serial}`;
   return createHash('sha256')
-    .update(`${ctx.source.name}\u0000${ctx.file ?? ''}\u0000${line}\u0000${p.ts}\u0000${p.message}`)
+    .update(`${ctx.source.name}\u0000${ctx.file ?? ''}\u0000${where}\u0000${p.ts}\u0000${p.message}`)
     .digest('hex')
     .slice(0, 32);
 }
 
-export function parsedToEvent(p: ParsedLine, line: number, ctx: ToEventContext, raw?: string): SecurityEvent {
+export function parsedToEvent(
+  p: ParsedLine,
+  line: number,
+  ctx: ToEventContext,
+  raw?: string,
+  occurrence = 0,
+): SecurityEvent {
   const log: LogInfo = { type: p.type, line };
   if (ctx.file !== undefined) log.file = cut(ctx.file, EVENT_LIMITS.log_file);
   if (p.host !== undefined) log.host = cut(p.host, EVENT_LIMITS.log_text);
@@ -55,7 +67,7 @@ export function parsedToEvent(p: ParsedLine, line: number, ctx: ToEventContext, 
   if (dst !== undefined) log.dst = cut(dst, EVENT_LIMITS.log_text);
   if (p.audit !== undefined) log.audit = p.audit;
   const ev: SecurityEvent = {
-    id: eventId(ctx, line, p),
+    id: eventId(ctx, line, p, occurrence),
     ts: new Date(p.ts).toISOString(),
     kind: p.kind,
     source: ctx.source,
