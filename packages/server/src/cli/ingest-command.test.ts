@@ -83,7 +83,7 @@ describe('palisade ingest', () => {
     await store2.close();
   });
 
-  it('a repeated sshd message stands for as many events; an auditd record logged twice is one event', async () => {
+  it('a repeated sshd message stands for as many events, and so does a repeated line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pal-repeat-'));
     const auth = join(dir, 'auth.log');
     writeFileSync(
@@ -96,7 +96,7 @@ describe('palisade ingest', () => {
     const store = await openStore({ path: join(dir, 'palisade.db') });
     const rows = await store.db.selectFrom('events').select(['event_type']).execute();
     await store.close();
-    expect(rows.filter((r) => r.event_type === 'auth_failure')).toHaveLength(4);
+    expect(rows.filter((r) => r.event_type === 'auth_failure')).toHaveLength(5);
   });
 
   it('parse prints one JSON line per result', async () => {

@@ -37,12 +37,13 @@ function logSeverity(p: ParsedLine): Severity {
 }
 
 /**
- * The event id of a parsed line. An auditd event is named by its own `audit(time:serial)` and text,
- * so the same record logged twice is one event; any other line by its position (line number, and
- * the occurrence for lines that stand for several events, like sshd's `message repeated N times`).
+ * The event id of a parsed line: the source, the file, the line's position (its number, and the
+ * occurrence for lines that stand for several events, like sshd's `message repeated N times`), its
+ * time and text. Importing a file again gives the same ids; a line repeated in the file is counted
+ * each time (a packet log repeats identical records for identical packets).
  */
 export function eventId(ctx: ToEventContext, line: number, p: ParsedLine, occurrence = 0): string {
-  const where = p.audit === undefined ? `${line}\u0000${occurrence}` : `audit:${p.audit.serial}`;
+  const where = `${line}\u0000${occurrence}`;
   return createHash('sha256')
     .update(`${ctx.source.name}\u0000${ctx.file ?? ''}\u0000${where}\u0000${p.ts}\u0000${p.message}`)
     .digest('hex')
