@@ -15,8 +15,8 @@ import type { LineParser, ParseContext, ParseResult } from './parsers/types.js';
 
 /** Rejections listed with their line number; the rest are only counted by reason. */
 export const MAX_LISTED_REJECTIONS = 20;
-/** Batches submitted but not yet committed. */
-const MAX_IN_FLIGHT = 4;
+/** Batches (of up to 1,000 lines) submitted but not yet committed: enough to fill a large write transaction. */
+const MAX_IN_FLIGHT = 12;
 
 export interface IngestSummary {
   source: string;

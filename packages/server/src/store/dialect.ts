@@ -15,6 +15,12 @@ export interface StoreDialect {
   readonly maxParams: number;
   /** A human name of the database for messages (file path or host/db, never a password). */
   readonly location: string;
+  /**
+   * A cached prepared statement on the connection Kysely uses (so it runs inside the current
+   * transaction), for the writer's hot inserts; returns the number of rows changed. Dialects
+   * without one make the writer use Kysely's multi-row inserts.
+   */
+  readonly prepared?: (sql: string) => (params: readonly unknown[]) => number;
   /** Releases resources not owned by Kysely (Kysely's own destroy() closes the connection). */
   close(): Promise<void>;
 }

@@ -115,6 +115,8 @@ export async function insertValidatedEvents(
   return store.db.transaction().execute(async (trx) => {
     const sourceIds = await upsertSources(trx, store, batch);
     const rows = batch.map(({ e, tsMs }) => eventToRow(e, tsMs, sourceIds.get(e.source.name)!, keyring, now));
+    if (store.dialect.prepared)
+      return insertPrepared(trx, store.dialect.prepared, batch, rows, keyring, events.length);
     const inserted = new Set<string>();
     for (const part of chunk(rows, maxParams)) {
       const res = await trx
@@ -132,6 +134,51 @@ export async function insertValidatedEvents(
     for (const part of chunk(hits, maxParams)) await trx.insertInto('honeypot_hits').values(part).execute();
     return { inserted: inserted.size, duplicates: events.length - inserted.size };
   });
+}
+
+/** The SQL of a one-row insert of `row`'s columns (in their key order), compiled once per table and shape. */
+const insertSql = new Map<string, string>();
+
+function rowInsert(
+  trx: Transaction<Database>,
+  table: 'events' | 'findings' | 'honeypot_hits',
+  row: object,
+  ignoreConflict: boolean,
+): string {
+  const key = `${table}\u0000${ignoreConflict}\u0000${Object.keys(row).join(',')}`;
+  let text = insertSql.get(key);
+  if (text === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one builder for three tables
+    const q = trx.insertInto(table).values(row as any);
+    text = (ignoreConflict ? q.onConflict((oc) => oc.column('id' as never).doNothing()) : q).compile().sql;
+    insertSql.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * The same writes through cached prepared statements, one row each (SQLite: no SQL is built or
+ * parsed per batch; the statements run on Kysely's connection, inside its transaction).
+ */
+function insertPrepared(
+  trx: Transaction<Database>,
+  prepared: NonNullable<Store['dialect']['prepared']>,
+  batch: { e: SecurityEvent; tsMs: number }[],
+  rows: ReturnType<typeof eventToRow>[],
+  keyring: Keyring,
+  total: number,
+): InsertResult {
+  let inserted = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (prepared(rowInsert(trx, 'events', row, true))(Object.values(row)) === 0) continue;
+    inserted++;
+    const { e, tsMs } = batch[i]!;
+    for (const f of findingRows(e)) prepared(rowInsert(trx, 'findings', f, false))(Object.values(f));
+    const hit = honeypotRow(e, tsMs, keyring);
+    if (hit) prepared(rowInsert(trx, 'honeypot_hits', hit, false))(Object.values(hit));
+  }
+  return { inserted, duplicates: total - inserted };
 }
 
 /** Validates and writes events in one transaction; throws PAL_ERR_STORE_INVALID_EVENT on the first bad one. */

@@ -67,7 +67,17 @@ export function openSqliteNative(
 
 export function createSqliteDialect(opts: SqliteOptions): SqliteStoreDialect {
   const native = openSqliteNative(opts.path, opts);
+  const statements = new Map<string, BetterSqlite3.Statement>();
   return {
+    prepared(text) {
+      let st = statements.get(text);
+      if (st === undefined) {
+        st = native.prepare(text);
+        statements.set(text, st);
+      }
+      const stmt = st;
+      return (params) => stmt.run(...params).changes;
+    },
     name: 'sqlite',
     path: opts.path === ':memory:' ? opts.path : resolve(opts.path),
     location: opts.path,
