@@ -12,6 +12,7 @@ export const ERRORS = {
   PAL_ERR_VALIDATION: { status: 400, message: 'Invalid request' },
   PAL_ERR_NOT_FOUND: { status: 404, message: 'Not found' },
   PAL_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large' },
+  PAL_ERR_CONFLICT: { status: 409, message: 'The resource already exists' },
   PAL_ERR_BUSY: { status: 503, message: 'The event queue is full; retry later' },
   PAL_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   PAL_ERR_ENRICH_SECRET: { status: 500, message: 'The install secret cannot be loaded or created' },

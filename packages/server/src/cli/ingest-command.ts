@@ -75,7 +75,8 @@ function openedSince(p: Pipeline, before: Record<string, number>): Record<string
   return out;
 }
 
-export async function runIngest(o: IngestCommandOptions): Promise<number> {
+export async function runIngest(opts: IngestCommandOptions): Promise<number> {
+  let o = opts;
   if (o.files.length === 0)
     throw new PalisadeError('PAL_ERR_CLI_USAGE', 'ingest needs FILE… (or - for stdin)');
   formatOf(o.format);
@@ -98,12 +99,25 @@ export async function runIngest(o: IngestCommandOptions): Promise<number> {
       : {}),
   });
   const summaries: IngestSummary[] = [];
+  // Following ends at SIGINT/SIGTERM: the lines read so far are committed and checkpointed first.
+  let stop: (() => void) | undefined;
+  if (o.follow && o.signal === undefined) {
+    const ac = new AbortController();
+    stop = () => ac.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    o = { ...o, signal: ac.signal };
+  }
   try {
     // Files are read one after another, so incidents by file stay apart and the order is stable;
     // followed files are read side by side until the signal stops them.
     if (o.follow) summaries.push(...(await Promise.all(o.files.map((f) => ingestFile(pipeline, f, o)))));
     else for (const file of o.files) summaries.push(await ingestFile(pipeline, file, o));
   } finally {
+    if (stop) {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
     await pipeline.close();
   }
   if (o.json) out.write(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2)}\n`);

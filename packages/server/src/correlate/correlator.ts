@@ -83,11 +83,13 @@ function refOf(s: Signal): string {
   return createHash('sha256').update(`${s.type}\u0000${s.dedupe}\u0000${first}`).digest('hex').slice(0, 32);
 }
 
+/** Merges details: lists are united (bounded), `max_*` numbers keep the largest, the rest is replaced. */
 function mergeDetails(into: Record<string, unknown>, add: Record<string, unknown> | undefined): void {
   if (add === undefined) return;
   for (const [k, v] of Object.entries(add)) {
     const cur = into[k];
-    if (Array.isArray(cur) && Array.isArray(v)) {
+    if (k.startsWith('max_') && typeof cur === 'number' && typeof v === 'number') into[k] = Math.max(cur, v);
+    else if (Array.isArray(cur) && Array.isArray(v)) {
       const seen = new Set(cur.map((x) => JSON.stringify(x)));
       for (const x of v) {
         if (cur.length >= MAX_DETAIL_LIST) break;

@@ -82,6 +82,31 @@ export function createIncidentFlow(
   };
   let turn: Promise<void> = Promise.resolve();
   let chain: Promise<void> = Promise.resolve();
+  /** Updates not written yet, by incident ref (the newest state, every new evidence id). */
+  const pending = new Map<string, IncidentUpdate>();
+  /** The flush that will write what is pending now. */
+  let scheduled: Promise<void> | undefined;
+
+  async function flush(): Promise<void> {
+    scheduled = undefined;
+    const updates = [...pending.values()];
+    pending.clear();
+    const r = config.response;
+    try {
+      const ids = await applyIncidentUpdates(store, updates, now());
+      for (let i = 0; i < updates.length; i++) {
+        const u = updates[i]!;
+        const id = ids[i]!;
+        if (u.created) counters.opened[u.state.type] = (counters.opened[u.state.type] ?? 0) + 1;
+        else counters.updated++;
+        for (const l of listeners) l({ id, created: u.created, state: u.state });
+        await respond(id, u.state, r).catch((e: Error) => log(`active response: ${e.message}`));
+      }
+    } catch (e) {
+      counters.persist_failed++;
+      log(`incident write failed: ${(e as Error).message}`);
+    }
+  }
 
   async function respond(id: number, s: IncidentState, r: ResponseConfig): Promise<void> {
     const ttl = r.ban_ttl_s[s.type];
@@ -144,25 +169,20 @@ export function createIncidentFlow(
     },
     persist(updates) {
       if (updates.length === 0) return Promise.resolve();
-      const r = config.response;
-      const run = chain.then(async () => {
-        try {
-          const ids = await applyIncidentUpdates(store, updates, now());
-          for (let i = 0; i < updates.length; i++) {
-            const u = updates[i]!;
-            const id = ids[i]!;
-            if (u.created) counters.opened[u.state.type] = (counters.opened[u.state.type] ?? 0) + 1;
-            else counters.updated++;
-            for (const l of listeners) l({ id, created: u.created, state: u.state });
-            await respond(id, u.state, r).catch((e: Error) => log(`active response: ${e.message}`));
-          }
-        } catch (e) {
-          counters.persist_failed++;
-          log(`incident write failed: ${(e as Error).message}`);
+      // Updates wait here and are written together: a flood that touches one incident per packet
+      // costs one transaction per flush, not one per packet.
+      for (const u of updates) {
+        const p = pending.get(u.state.ref);
+        if (p === undefined)
+          pending.set(u.state.ref, { state: u.state, created: u.created, newEvidence: [...u.newEvidence] });
+        else {
+          p.state = u.state;
+          p.created ||= u.created;
+          for (const id of u.newEvidence) p.newEvidence.push(id);
         }
-      });
-      chain = run;
-      return run;
+      }
+      scheduled ??= chain = chain.then(flush);
+      return scheduled;
     },
     onIncident(l) {
       listeners.add(l);

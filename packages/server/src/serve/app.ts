@@ -11,6 +11,7 @@ import { ERRORS, PalisadeError, type ErrorCode } from '../errors.js';
 import { DropError } from '../sink.js';
 import type { Pipeline } from './pipeline.js';
 import { renderMetrics } from './metrics.js';
+import { registerIncidentRoutes } from './routes-incidents.js';
 import {
   activeBans,
   addBan,
@@ -276,6 +277,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       return event;
     },
   );
+
+  registerIncidentRoutes(app, { ...opts, requireScope });
 
   return app;
 }

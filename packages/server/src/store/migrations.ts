@@ -260,11 +260,38 @@ function logsAndIncidents(): Migration {
     },
   };
 }
+/**
+ * Log uploads (`POST /api/v1/logs`): one row per uploaded file, unique by the SHA-256 of its bytes so
+ * the same file is not ingested twice, with its status and the ingest summary as JSON.
+ */
+function logUploads(h: SchemaHooks): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await h
+        .idColumn(db.schema.createTable('log_uploads'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull().unique())
+        .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('format', 'text')
+        .addColumn('summary', 'text')
+        .addColumn('error', 'text')
+        .addColumn('uploaded_ms', 'bigint', (c) => c.notNull())
+        .addColumn('finished_ms', 'bigint')
+        .addColumn('uploaded_by', 'text', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Every migration, by name; names sort in the order they run. */
 export function buildMigrations(h: SchemaHooks): Record<string, Migration> {
-  return { '0001_initial': initial(h), '0002_logs_incidents': logsAndIncidents() };
+  return {
+    '0001_initial': initial(h),
+    '0002_logs_incidents': logsAndIncidents(),
+    '0003_log_uploads': logUploads(h),
+  };
 }
 
 /** Brings the schema to the newest migration; throws PAL_ERR_STORE_MIGRATION naming the one that failed. */

@@ -51,6 +51,26 @@ export interface LogFilesTable {
   updated_ms: number;
 }
 
+export interface LogUploadsTable {
+  id: Generated<number>;
+  /** The uploaded file's name (sanitised); events from it have source `upload:<name>`. */
+  name: string;
+  /** SHA-256 of the uploaded bytes, hex; unique: the same file is ingested once. */
+  sha256: string;
+  size_bytes: number;
+  /** `processing`, `done`, `partial` (stopped at a limit) or `failed`. */
+  status: string;
+  /** The format used (detected or given); null until known. */
+  format: string | null;
+  /** JSON of the ingest summary (lines, rejections, events and incidents by type). */
+  summary: string | null;
+  error: string | null;
+  uploaded_ms: number;
+  finished_ms: number | null;
+  /** Who uploaded it (`apikey:<name>`). */
+  uploaded_by: string;
+}
+
 export interface EventsTable {
   id: string;
   ts: string;
@@ -199,6 +219,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   sources: SourcesTable;
   log_files: LogFilesTable;
+  log_uploads: LogUploadsTable;
   events: EventsTable;
   findings: FindingsTable;
   incidents: IncidentsTable;

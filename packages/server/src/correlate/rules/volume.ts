@@ -39,7 +39,12 @@ export function dosRule(c: DosConfig): Rule {
   const bucketMs = Math.max(1, c.bucket_s) * 1000;
   const keys = new LruMap<DosKey>(MAX_KEYS);
   const span = formatDuration(windowMs);
-  const describe = (unit: Unit) => (s: IncidentState) => `${s.count} ${unit} in ${span}`;
+  const describe = (unit: Unit) => (s: IncidentState) => {
+    const peak = (s.details.max_in_window as number | undefined) ?? s.count;
+    return s.count > peak
+      ? `${peak} ${unit} in ${span} (${s.count} in all)`
+      : `${s.count} ${unit} in ${span}`;
+  };
   return {
     id: 'dos',
     observe(ev, out) {
@@ -80,7 +85,7 @@ export function dosRule(c: DosConfig): Rule {
         cooldownMs: c.cooldown_s * 1000,
         cooldownFrom: 'first_seen',
         describe: describe(unit),
-        details: { protocol: proto },
+        details: { protocol: proto, max_in_window: total },
       });
     },
   };
