@@ -50,7 +50,11 @@ function checkProfile(p: string | undefined): Profile | undefined {
 }
 
 function target(p: Pipeline): IngestTarget {
-  return { sink: p.sink, waitWritable: (ms) => p.writer.waitWritable(ms) };
+  return {
+    sink: p.sink,
+    ingestBatch: (events) => p.ingestBatch(events),
+    waitWritable: (ms) => p.writer.waitWritable(ms),
+  };
 }
 
 function printSummary(s: IngestSummary, out: NodeJS.WritableStream): void {

@@ -215,7 +215,7 @@ const DEFAULTS: CorrelationConfig = {
     bucket_s: 1,
     cooldown_s: 300,
   },
-  concurrent_login: { enabled: true, session_ttl_s: 86_400, dedupe: 'user_ip', cooldown_s: 3600 },
+  concurrent_login: { enabled: true, session_ttl_s: 86_400, dedupe: 'user', cooldown_s: 3600 },
   // CrowdSec sshd-impossible-travel: logins too far apart for the time between them.
   impossible_travel: { enabled: true, max_speed_kmh: 1000, min_distance_km: 500, cooldown_s: 3600 },
   critical_config_change: {

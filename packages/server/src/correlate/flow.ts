@@ -52,7 +52,8 @@ export interface IncidentFlow {
 export interface Turn {
   /** Resolves when every earlier turn has observed or skipped. */
   ready: Promise<void>;
-  observe(event: SecurityEvent): IncidentUpdate[];
+  /** Observes one event, or a batch in its order. */
+  observe(events: SecurityEvent | readonly SecurityEvent[]): IncidentUpdate[];
   skip(): void;
 }
 
@@ -153,14 +154,19 @@ export function createIncidentFlow(
       return {
         ready,
         skip: release,
-        observe(event) {
+        observe(events) {
           try {
-            if (seen.get(event.id)) {
-              counters.duplicate_events++;
-              return [];
+            const list = Array.isArray(events) ? events : [events as SecurityEvent];
+            const out: IncidentUpdate[] = [];
+            for (const event of list) {
+              if (seen.get(event.id)) {
+                counters.duplicate_events++;
+                continue;
+              }
+              seen.set(event.id, true);
+              for (const u of correlator.observe(event)) out.push(u);
             }
-            seen.set(event.id, true);
-            return correlator.observe(event);
+            return out;
           } finally {
             release();
           }

@@ -55,18 +55,38 @@ export class LruMap<V> {
   }
 }
 
-interface WindowItem extends Evidence {
-  reported: boolean;
+/** Occurrences per value, so distinct counts stay O(1) as items come and go. */
+class Tally {
+  private readonly m = new Map<string, number>();
+  get size(): number {
+    return this.m.size;
+  }
+  add(v: string | undefined): void {
+    if (v !== undefined) this.m.set(v, (this.m.get(v) ?? 0) + 1);
+  }
+  remove(v: string | undefined): void {
+    if (v === undefined) return;
+    const n = (this.m.get(v) ?? 0) - 1;
+    if (n <= 0) this.m.delete(v);
+    else this.m.set(v, n);
+  }
 }
 
 /**
  * Evidence of one key within the last `windowMs` of event time, oldest first, at most `cap` items.
  * Items arrive in roughly time order; an item older than the window is still taken (logs interleave
- * a little) and leaves at the next trim.
+ * a little) and leaves at the next trim. Distinct sources and users and the successes are counted
+ * as items come and go, and the unreported items are always the newest ones, so every operation
+ * costs O(1) amortised — a flood against one key stays linear.
  */
 export class EvidenceWindow {
-  private items: WindowItem[] = [];
+  private items: Evidence[] = [];
   private head = 0;
+  /** Items from here on were not reported yet. */
+  private unreported = 0;
+  private readonly ips = new Tally();
+  private readonly users = new Tally();
+  private wins = 0;
   constructor(
     private readonly windowMs: number,
     private readonly cap: number,
@@ -76,52 +96,46 @@ export class EvidenceWindow {
     return this.items.length - this.head;
   }
 
+  private drop(): void {
+    const it = this.items[this.head++]!;
+    this.ips.remove(it.ip);
+    this.users.remove(it.user);
+    if (it.success === true) this.wins--;
+  }
+
   /** Drops items older than `now - windowMs`. */
   trim(now: number): void {
     const from = now - this.windowMs;
-    while (this.head < this.items.length && this.items[this.head]!.ts < from) this.head++;
+    while (this.head < this.items.length && this.items[this.head]!.ts < from) this.drop();
     if (this.head > 64 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
+      this.unreported = Math.max(0, this.unreported - this.head);
       this.head = 0;
     }
   }
 
   push(e: Evidence): void {
-    this.items.push({ ...e, reported: false });
-    if (this.size > this.cap) this.head++;
+    this.items.push(e);
+    this.ips.add(e.ip);
+    this.users.add(e.user);
+    if (e.success === true) this.wins++;
+    if (this.size > this.cap) this.drop();
   }
 
-  /** Items not reported yet, marked reported now. */
+  /** Items not reported yet (the newest ones), marked reported now. */
   takeUnreported(): Evidence[] {
-    const out: Evidence[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const it = this.items[i]!;
-      if (!it.reported) {
-        it.reported = true;
-        out.push(it);
-      }
-    }
-    return out;
+    const from = Math.max(this.head, this.unreported);
+    this.unreported = this.items.length;
+    return this.items.slice(from);
   }
 
-  *[Symbol.iterator](): IterableIterator<Evidence> {
-    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
-  }
-
-  /** Distinct values of `field` among the items. */
-  distinct(field: 'ip' | 'user'): Set<string> {
-    const s = new Set<string>();
-    for (let i = this.head; i < this.items.length; i++) {
-      const v = this.items[i]![field];
-      if (v !== undefined) s.add(v);
-    }
-    return s;
+  /** How many distinct values of `field` the items have. */
+  distinct(field: 'ip' | 'user'): number {
+    return field === 'ip' ? this.ips.size : this.users.size;
   }
 
   successes(): number {
-    let n = 0;
-    for (let i = this.head; i < this.items.length; i++) if (this.items[i]!.success) n++;
-    return n;
+    return this.wins;
   }
 }
 

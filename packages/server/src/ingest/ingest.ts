@@ -59,6 +59,8 @@ export function emptySummary(source: string): IngestSummary {
 
 export interface IngestTarget {
   sink: EventSink;
+  /** The pipeline's bulk path (one promise per batch); used instead of `sink` when present. */
+  ingestBatch?(events: readonly SecurityEvent[]): Promise<{ refused: number }>;
   /** Waits until the writer has room (back-pressure); resolves false on timeout. */
   waitWritable(timeoutMs: number): Promise<boolean>;
 }
@@ -174,6 +176,17 @@ export async function submitEvents(
   events: SecurityEvent[],
   summary: IngestSummary,
 ): Promise<void> {
+  if (target.ingestBatch !== undefined && events.length > 0) {
+    for (let attempt = 0; ; attempt++) {
+      await target.waitWritable(5000);
+      try {
+        summary.refused += (await target.ingestBatch(events)).refused;
+        return;
+      } catch (err) {
+        if (!(err instanceof DropError && err.reason === 'queue_full') || attempt > 1000) throw err;
+      }
+    }
+  }
   let pending = events;
   for (let attempt = 0; pending.length > 0; attempt++) {
     await target.waitWritable(5000);

@@ -43,6 +43,13 @@ export interface Pipeline {
    * the caller retries — inserts are idempotent by id.
    */
   submitBatch(events: readonly SecurityEvent[]): Promise<void>;
+  /**
+   * The bulk path of log imports: validates (invalid events are counted and returned, not
+   * thrown), enriches, correlates in order and writes the batch with one promise; resolves when the
+   * batch and its incidents are committed. Rejects with DropError('queue_full') without side
+   * effects when the writer has no room (retry after `writer.waitWritable`).
+   */
+  ingestBatch(events: readonly SecurityEvent[]): Promise<{ refused: number }>;
   collectors: Collector[];
   counters: {
     ingest_requests: number;
@@ -224,6 +231,35 @@ export async function openPipeline(
     bans,
     sink,
     incidents,
+    async ingestBatch(events) {
+      const valid: SecurityEvent[] = [];
+      let refused = 0;
+      for (const e of events) {
+        if (e && typeof e === 'object' && validateEvent(e) === undefined) valid.push(e);
+        else {
+          // The writer refuses it again and counts the refusal by reason.
+          refused++;
+          writer.submit(e).catch(() => undefined);
+        }
+      }
+      if (valid.length === 0) return { refused };
+      if (!writer.writable()) throw new DropError('queue_full', 'write queue is full');
+      const turn = incidents.take();
+      for (const e of valid) {
+        if (e.action === 'allow' || e.action === 'log' || e.action === 'block') counters.events[e.action]++;
+        try {
+          await enricher.enrich(e);
+        } catch (err) {
+          counters.enrich_failed++;
+          log(`enrichment failed: ${(err as Error).message}`);
+        }
+      }
+      await turn.ready;
+      const updates = turn.observe(valid);
+      await writer.submitAll(valid);
+      if (updates.length > 0) await incidents.persist(updates);
+      return { refused };
+    },
     async submitBatch(events) {
       const results = await Promise.allSettled(events.map((e) => sink.submit(e)));
       const retry = results.find(

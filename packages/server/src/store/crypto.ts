@@ -37,6 +37,22 @@ export interface Sealed {
 }
 
 /** The keys the store may decrypt with; exactly one of them encrypts new values. */
+/** Random nonces drawn from a pool refilled 4 KiB at a time (one system call per 341 seals). */
+const NONCE_POOL = 4096 - (4096 % NONCE_BYTES);
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function nextNonce(): Buffer {
+  if (poolAt + NONCE_BYTES > pool.length) {
+    pool = randomBytes(NONCE_POOL);
+    poolAt = 0;
+  }
+  // A copy: the sealed blob must not share memory with the pool.
+  const n = Buffer.from(pool.subarray(poolAt, poolAt + NONCE_BYTES));
+  poolAt += NONCE_BYTES;
+  return n;
+}
+
 export class Keyring {
   readonly #keys = new Map<string, KeyEntry>();
   #active: string;
@@ -101,7 +117,7 @@ export class Keyring {
   /** Encrypts `plain` with the active key, bound to `aad` (e.g. `raw:<event id>`). */
   seal(plain: Buffer, aad: string): Sealed {
     const entry = this.#keys.get(this.#active)!;
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = nextNonce();
     const cipher = createCipheriv('aes-256-gcm', entry.key, nonce);
     cipher.setAAD(Buffer.from(aad, 'utf8'));
     const body = cipher.update(plain);

@@ -168,15 +168,25 @@ function insertPrepared(
   keyring: Keyring,
   total: number,
 ): InsertResult {
+  if (rows.length === 0) return { inserted: 0, duplicates: total };
+  // eventToRow, findingRows and honeypotRow always build the same columns in the same order.
+  const insertEvent = prepared(rowInsert(trx, 'events', rows[0]!, true));
+  let insertFinding: ((params: readonly unknown[]) => number) | undefined;
+  let insertHit: ((params: readonly unknown[]) => number) | undefined;
   let inserted = 0;
   for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    if (prepared(rowInsert(trx, 'events', row, true))(Object.values(row)) === 0) continue;
+    if (insertEvent(Object.values(rows[i]!)) === 0) continue;
     inserted++;
     const { e, tsMs } = batch[i]!;
-    for (const f of findingRows(e)) prepared(rowInsert(trx, 'findings', f, false))(Object.values(f));
+    for (const f of findingRows(e)) {
+      insertFinding ??= prepared(rowInsert(trx, 'findings', f, false));
+      insertFinding(Object.values(f));
+    }
     const hit = honeypotRow(e, tsMs, keyring);
-    if (hit) prepared(rowInsert(trx, 'honeypot_hits', hit, false))(Object.values(hit));
+    if (hit) {
+      insertHit ??= prepared(rowInsert(trx, 'honeypot_hits', hit, false));
+      insertHit(Object.values(hit));
+    }
   }
   return { inserted, duplicates: total - inserted };
 }

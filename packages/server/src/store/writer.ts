@@ -32,6 +32,11 @@ export interface WriterStats {
 }
 
 export interface Writer extends EventSink {
+  /**
+   * Takes a batch of events already validated by the caller: one promise for all, resolved when
+   * the last is committed. Refused as a whole (queue_full) when the queue lacks room for it.
+   */
+  submitAll(events: readonly SecurityEvent[]): Promise<void>;
   /** True while the queue has room. */
   writable(): boolean;
   /** Resolves once the queue is at most half full (at once if it already is, or when closing). */
@@ -139,6 +144,33 @@ export function createWriter(store: Store, opts: WriterOptions = {}): Writer {
       }
       return new Promise<void>((resolve, reject) => {
         queue.push({ event, resolve, reject });
+        s.queued = queue.length;
+        schedule();
+      });
+    },
+    submitAll(events) {
+      if (events.length === 0) return Promise.resolve();
+      if (closing) {
+        s.dropped.closing += events.length;
+        return Promise.reject(new DropError('closing', 'the writer is closing'));
+      }
+      if (queue.length + events.length > maxQueue && queue.length > 0) {
+        s.dropped.queue_full += events.length;
+        return Promise.reject(new DropError('queue_full', `write queue is full (${maxQueue} events)`));
+      }
+      return new Promise<void>((resolve, reject) => {
+        let left = events.length;
+        let failed = false;
+        const done = () => {
+          if (--left === 0 && !failed) resolve();
+        };
+        const fail = (err: Error) => {
+          if (!failed) {
+            failed = true;
+            reject(err);
+          }
+        };
+        for (const event of events) queue.push({ event, resolve: done, reject: fail });
         s.queued = queue.length;
         schedule();
       });

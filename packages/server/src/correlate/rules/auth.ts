@@ -99,7 +99,7 @@ export function distinctRule(
       const w = windows.upsert(key, () => new EvidenceWindow(windowMs, WINDOW_CAP));
       w.trim(ev.ts);
       w.push(evidenceOf(ev));
-      if (w.distinct(perIp ? 'user' : 'ip').size < c.threshold) return;
+      if (w.distinct(perIp ? 'user' : 'ip') < c.threshold) return;
       const evidence = w.takeUnreported();
       out.push({
         rule: type,
@@ -160,8 +160,19 @@ export function concurrentLoginRule(c: ConcurrentLoginConfig): Rule {
       if (ev.type !== 'auth_success' || !isLoginAttempt(ev) || ev.user === undefined) return;
       const t = terminalOf(ev) ?? `${ev.ip ?? ''}`;
       const open = sessions.upsert(ev.user, () => new Map());
-      if (ttlMs > 0) for (const [k, s] of open) if (ev.ts - s.ts > ttlMs) open.delete(k);
-      const others = [...open.values()].filter((s) => s.terminal !== t);
+      // Sessions are kept oldest first (a new login moves its terminal to the end), so expiry
+      // stops at the first live one.
+      if (ttlMs > 0)
+        for (const [k, s] of open) {
+          if (ev.ts - s.ts <= ttlMs) break;
+          open.delete(k);
+        }
+      const others: Session[] = [];
+      for (const s of open.values()) {
+        if (others.length >= 16) break;
+        if (s.terminal !== t) others.push(s);
+      }
+      open.delete(t);
       open.set(t, { terminal: t, ip: ev.ip, ts: ev.ts });
       if (open.size > 1024) open.delete(open.keys().next().value!);
       terminals.set(t, ev.user);
