@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { loadVectors } from '../test-vectors.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE_CHARS, MAX_MESSAGE_CHARS } from '../types.js';
 import type { ParsedLine } from '../types.js';
@@ -15,10 +15,7 @@ interface Vector {
   reject?: string;
 }
 
-const vectors = readFileSync(new URL('./testdata/vectors.jsonl', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim() !== '')
-  .map((l) => JSON.parse(l) as Vector);
+const vectors = loadVectors<Vector>(new URL('./testdata/vectors.jsonl', import.meta.url));
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const LINE = '203.0.113.7 - - [22/Nov/2026:04:51:47 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl/8"';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { loadVectors } from '../test-vectors.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE_CHARS } from '../types.js';
 import type { ParseResult } from '../types.js';
@@ -13,10 +13,7 @@ interface Vector {
   reject?: { line: number; reason: string }[];
 }
 
-const vectors = readFileSync(new URL('./testdata/vectors.jsonl', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim() !== '')
-  .map((l) => JSON.parse(l) as Vector);
+const vectors = loadVectors<Vector>(new URL('./testdata/vectors.jsonl', import.meta.url));
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 

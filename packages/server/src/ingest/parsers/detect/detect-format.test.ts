@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { loadVectors } from '../test-vectors.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE_CHARS } from '../types.js';
 import { DETECT_SAMPLE_LINES, detectFormat } from './detect-format.js';
@@ -11,10 +11,7 @@ interface Vector {
   confidence?: number;
 }
 
-const vectors = readFileSync(new URL('./testdata/vectors.jsonl', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim() !== '')
-  .map((l) => JSON.parse(l) as Vector);
+const vectors = loadVectors<Vector>(new URL('./testdata/vectors.jsonl', import.meta.url));
 
 const ACCESS = '203.0.113.9 - - [22/Nov/2026:04:51:47 +0000] "GET / HTTP/1.1" 200 5 "-" "x"';
 const JSONL = '{"@timestamp":"2026-11-22T04:51:47Z"}';

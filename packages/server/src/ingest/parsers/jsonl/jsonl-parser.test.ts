@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { loadVectors } from '../test-vectors.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE_CHARS } from '../types.js';
 import { checkJsonShape } from './json-shape.js';
@@ -13,10 +13,7 @@ interface Vector {
   reject?: string;
 }
 
-const vectors = readFileSync(new URL('./testdata/vectors.jsonl', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim() !== '')
-  .map((l) => JSON.parse(l) as Vector);
+const vectors = loadVectors<Vector>(new URL('./testdata/vectors.jsonl', import.meta.url));
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const T = '2026-11-22T04:51:47.123Z';
