@@ -24,6 +24,20 @@ describe('parseSyslogHeader', () => {
     expect(noHost.ok && noHost.header.host).toBeUndefined();
     const bracket = parseSyslogHeader('Mar  3 00:17:22 [sshd]: User root', years());
     expect(bracket.ok && bracket.header).toMatchObject({ program: 'sshd', message: 'User root' });
+    // No colon after a bracketed tag (fail2ban gh-267).
+    const noColon = parseSyslogHeader('Jun 25 23:53:34 [sshd] User root from 1.2.3.4', years());
+    expect(noColon.ok && noColon.header).toMatchObject({
+      program: 'sshd',
+      message: 'User root from 1.2.3.4',
+    });
+    expect(noColon.ok && noColon.header.host).toBeUndefined();
+    const hostNoColon = parseSyslogHeader('Jun 25 23:53:34 h [sshd][7] x', years());
+    expect(hostNoColon.ok && hostNoColon.header).toMatchObject({
+      host: 'h',
+      program: 'sshd',
+      pid: 7,
+      message: 'x',
+    });
     const noPid = parseSyslogHeader('2026-11-22T04:51:47.5+01:00 h kernel: boom', years());
     expect(noPid.ok && noPid.header).toMatchObject({
       ts: Date.UTC(2026, 10, 22, 3, 51, 47, 500),

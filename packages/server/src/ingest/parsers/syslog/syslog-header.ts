@@ -29,6 +29,8 @@ const PRI_RE = /^<(\d{1,3})>/;
 const ISO_STAMP_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?(?= )/;
 /** `host tag[pid]: ` / `tag[pid]: ` / `host tag: ` / `[tag]: ` after the stamp. */
 const TAG_RE = /^(?:([^\s:[\]]{1,255}) )?(?:([^\s:[\]]{1,128})|\[([^\s:[\]]{1,128})\])(?:\[(\d{1,10})\])?: ?/;
+/** `[tag] ` without the colon (seen from sshd, fail2ban gh-267). */
+const BRACKET_TAG_RE = /^(?:([^\s:[\]]{1,255}) )?\[([^\s:[\]]{1,128})\](?:\[(\d{1,10})\])? /;
 const HOST_ONLY_RE = /^([^\s:[\]]{1,255}) /;
 const BOM = '\uFEFF';
 
@@ -71,11 +73,17 @@ export function parseSyslogHeader(text: string, years: YearTracker): SyslogHeade
     header.severity = pri & 7;
   }
   const tag = TAG_RE.exec(after);
+  const bracket = tag ? null : BRACKET_TAG_RE.exec(after);
   if (tag) {
     if (tag[1] !== undefined) header.host = tag[1];
     header.program = tag[2] ?? tag[3];
     if (tag[4] !== undefined) header.pid = Number(tag[4]);
     header.message = after.slice(tag[0].length);
+  } else if (bracket) {
+    if (bracket[1] !== undefined) header.host = bracket[1];
+    header.program = bracket[2];
+    if (bracket[3] !== undefined) header.pid = Number(bracket[3]);
+    header.message = after.slice(bracket[0].length);
   } else {
     const host = HOST_ONLY_RE.exec(after);
     if (host) header.host = host[1];
