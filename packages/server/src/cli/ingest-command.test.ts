@@ -181,7 +181,7 @@ async function replayAndFollow(text: string, name: string, format: string, profi
   }
   // Stop once every line is stored (the follower keeps waiting for more). A plain read-only
   // connection: opening the store would take the migration lock against the writer.
-  for (let t = 0; t < 1200; t++) {
+  for (let t = 0; t < 3000; t++) {
     let n = 0;
     try {
       const db = new Database(join(liveDir, 'palisade.db'), { readonly: true, fileMustExist: true });
@@ -267,7 +267,7 @@ describe('replay and live follow give the same incidents', () => {
       expect.arrayContaining(['dos', 'scanner', 'web_attack']),
     );
     expect(followed).toEqual(replayed);
-  }, 180_000);
+  }, 400_000);
 
   it.runIf(existsSync(join(SHARED, 'demo/dos.log.gz')))(
     'for dos.log',
