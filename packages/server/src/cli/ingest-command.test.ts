@@ -277,6 +277,6 @@ describe('replay and live follow give the same incidents', () => {
       expect(replayed.length).toBeGreaterThan(0);
       expect(followed).toEqual(replayed);
     },
-    180_000,
+    400_000,
   );
 });
