@@ -36,7 +36,11 @@ export interface ParsedLine {
   host?: string;
   program?: string;
   pid?: number;
-  /** Login method: `password`, `publickey`, `keyboard-interactive`, ... */
+  /**
+   * Login method: `password`, `publickey`, `keyboard-interactive`, ...; for sshd failures before any
+   * method was tried, the stage that failed: `handshake` (never reached authentication), `preauth`
+   * (the connection ended before login), `policy` (sshd refused the user or host).
+   */
   method?: string;
   /** Terminal or session (auditd `terminal`/`ses`, sshd port). */
   terminal?: string;
