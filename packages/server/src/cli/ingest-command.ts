@@ -36,8 +36,8 @@ export interface IngestCommandOptions {
 /** Events per write transaction during an import. */
 const INGEST_BATCH = 5000;
 
-function parseContext(o: { timeZone?: string; year?: number }): ParseContext {
-  const ctx: ParseContext = { now: Date.now(), timeZone: o.timeZone ?? 'UTC' };
+function parseContext(o: { timeZone?: string; year?: number; config?: ServerConfig }): ParseContext {
+  const ctx: ParseContext = { now: Date.now(), timeZone: o.timeZone ?? o.config?.ingest.time_zone ?? 'UTC' };
   if (o.year !== undefined) ctx.year = o.year;
   return ctx;
 }

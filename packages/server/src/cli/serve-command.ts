@@ -50,6 +50,8 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       pipeline,
       maxEventsPerRequest: config.ingest.max_events_per_request,
       maxBodyBytes: config.ingest.max_body_bytes,
+      maxUploadBytes: config.ingest.max_upload_bytes,
+      timeZone: config.ingest.time_zone,
       version: VERSION,
     });
     const { host, port } = splitHostPort(config.listen);
@@ -68,6 +70,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
         ...(config.syslog.udp !== '' ? { udp: splitHostPort(config.syslog.udp) } : {}),
         ...(config.syslog.tcp !== '' ? { tcp: splitHostPort(config.syslog.tcp) } : {}),
         format: config.syslog.format,
+        timeZone: config.ingest.time_zone,
         target: { sink: pipeline.sink, waitWritable: (ms) => pipeline.writer.waitWritable(ms) },
         engine: pipeline.engine,
         log: (l) => process.stderr.write(`palisade: ${l}\n`),

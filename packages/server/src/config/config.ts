@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { PalisadeError } from '../errors.js';
 import { checkObject, type Schema } from './schema.js';
 import { BUILTIN_TRAPS } from '../proxy/honeypot.js';
+import { checkTimeZone } from '../ingest/parsers/time.js';
 import { profileConfig, resolveCorrelationConfig, type CorrelationConfig } from '../correlate/config.js';
 
 export interface ServerConfig {
@@ -23,7 +24,14 @@ export interface ServerConfig {
   retention_days: number;
   engine: EngineConfig;
   writer: { max_queue: number; batch_size: number; flush_ms: number };
-  ingest: { max_events_per_request: number; max_body_bytes: number };
+  ingest: {
+    max_events_per_request: number;
+    max_body_bytes: number;
+    /** Largest log upload (`POST /api/v1/logs`). */
+    max_upload_bytes: number;
+    /** IANA zone of log timestamps without an offset (uploads, syslog, `ingest` without --time-zone). */
+    time_zone: string;
+  };
   enrich: {
     geo: boolean;
     asn: boolean;
@@ -70,6 +78,8 @@ const SCHEMA: Schema = {
     fields: {
       max_events_per_request: { type: 'int', min: 1, max: 100_000 },
       max_body_bytes: { type: 'int', min: 1024, max: 1 << 30 },
+      max_upload_bytes: { type: 'int', min: 1024, max: 16 * 2 ** 30 },
+      time_zone: { type: 'string' },
     },
   },
   enrich: {
@@ -130,7 +140,12 @@ function defaults(dataDir: string, configDir: string): ServerConfig {
     retention_days: 30,
     engine: {},
     writer: { max_queue: 10_000, batch_size: 500, flush_ms: 20 },
-    ingest: { max_events_per_request: 1000, max_body_bytes: 10 << 20 },
+    ingest: {
+      max_events_per_request: 1000,
+      max_body_bytes: 10 << 20,
+      max_upload_bytes: 100 << 20,
+      time_zone: 'UTC',
+    },
     enrich: { geo: true, asn: true, blocklist_dir: join(configDir, 'blocklists'), abuseipdb: null },
     proxy: {
       upstream: '',
@@ -187,6 +202,14 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
     throw e;
   }
   for (const t of ['udp', 'tcp'] as const) if (merged.syslog[t] !== '') splitHostPort(merged.syslog[t]);
+  try {
+    checkTimeZone(merged.ingest.time_zone);
+  } catch {
+    throw new PalisadeError(
+      'PAL_ERR_CONFIG',
+      `ingest.time_zone: "${merged.ingest.time_zone}" is not an IANA time zone`,
+    );
+  }
   merged.db = resolve(cwd, merged.db);
   if (merged.enrich.abuseipdb && !merged.enrich.abuseipdb.api_key)
     throw new PalisadeError('PAL_ERR_CONFIG', 'enrich.abuseipdb.api_key: required when abuseipdb is set');

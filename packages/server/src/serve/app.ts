@@ -32,6 +32,10 @@ export interface AppOptions {
   version: string;
   /** How long ingest waits for room in a full queue before answering 503. */
   busyWaitMs?: number;
+  /** Largest log upload in bytes (default 100 MiB). */
+  maxUploadBytes?: number;
+  /** Zone of log timestamps without an offset in uploads (default UTC). */
+  timeZone?: string;
 }
 
 declare module 'fastify' {

@@ -58,6 +58,8 @@ export interface IncidentRoutesOptions {
   requireScope: (scope: ApiKeyScope) => (req: FastifyRequest) => Promise<void>;
   /** Largest upload in bytes; default UPLOAD_MAX_BYTES. */
   maxUploadBytes?: number;
+  /** Zone of timestamps without an offset (default UTC). */
+  timeZone?: string;
   /** Where uploads are spooled while they are hashed; default the OS temp folder. */
   spoolDir?: string;
 }
@@ -448,10 +450,14 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
       try {
         summary = await ingestBatches(
           capped(),
-          { sink: pipeline.sink, waitWritable: (ms) => pipeline.writer.waitWritable(ms) },
+          {
+            sink: pipeline.sink,
+            ingestBatch: (events) => pipeline.ingestBatch(events),
+            waitWritable: (ms) => pipeline.writer.waitWritable(ms),
+          },
           {
             format: got.format,
-            parse: { now: Date.now(), timeZone: 'UTC' },
+            parse: { now: Date.now(), timeZone: opts.timeZone ?? 'UTC' },
             event: {
               source: { name: `upload:${got.name}`, type: 'upload' },
               file: got.name,
