@@ -2,10 +2,12 @@
  * `palisade bench`: measures and prints, section by section — engine inspection speed, the store
  * writer's events/s, reverse-proxy requests/s (direct, Palisade without and with inspection, nginx
  * with and without ModSecurity + CRS when installed), the sensor's per-request overhead and the
- * resident memory of `palisade serve` at idle and under ingest load. Figures only (STYLE.md #17).
+ * resident memory of `palisade serve` at idle and under ingest load, and log ingest lines/s (parse,
+ * inspect, full path into SQLite) beside fail2ban-regex when installed. Figures only (STYLE.md #17).
  * `--only a,b` runs some sections, `--quick` shortens every run, `--json` prints one JSON object.
  */
 import os from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Engine } from '@palisade/engine';
 import { PalisadeError } from '../errors.js';
 import { benchEngine, formatEngine } from '../bench/engine-bench.js';
@@ -13,10 +15,11 @@ import { benchStore, formatStore } from '../bench/store-bench.js';
 import { benchProxies, formatProxy } from '../bench/proxy-bench.js';
 import { benchSensor, formatSensor } from '../bench/sensor-bench.js';
 import { benchServe, formatServe } from '../bench/serve-bench.js';
+import { benchIngest, formatIngest } from '../bench/ingest-bench.js';
 
 export { BUILTIN_MIX, worstCases } from '../bench/engine-bench.js';
 
-export const BENCH_SECTIONS = ['engine', 'store', 'proxy', 'sensor', 'serve'] as const;
+export const BENCH_SECTIONS = ['engine', 'store', 'proxy', 'sensor', 'serve', 'ingest'] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export interface BenchOptions {
@@ -94,6 +97,17 @@ export async function runBench(
       title: 'serve: resident memory',
       run: () => benchServe(engine, q ? { idleS: 1, batches: 10, batchEvents: 100 } : {}),
       format: (r) => formatServe(r as Awaited<ReturnType<typeof benchServe>>),
+    },
+    ingest: {
+      title:
+        'ingest: log lines/s, parse → inspect → enrich, correlate, store (one thread), vs fail2ban-regex',
+      run: () =>
+        benchIngest(engine, {
+          // Real logs sit beside the corpus (../shared/logs) when present.
+          realLogsDir: corpusDir === null ? null : join(dirname(corpusDir), 'logs'),
+          ...(q ? { lines: 20_000, realLines: 10_000, runs: 1 } : {}),
+        }),
+      format: (r) => formatIngest(r as Awaited<ReturnType<typeof benchIngest>>),
     },
   };
   const selected = opts.only && opts.only.length > 0 ? opts.only : BENCH_SECTIONS;
