@@ -10,7 +10,7 @@ import type { EventSink } from '../sink.js';
 import { DropError } from '../sink.js';
 import { createParser, detect, formatOf, type Format, type ParserOptions } from './formats.js';
 import type { LineBatch } from './source/line-reader.js';
-import { parsedToEvent, type ToEventContext } from './to-event.js';
+import { VerdictCache, parsedToEvent, type ToEventContext } from './to-event.js';
 import type { LineParser, ParseContext, ParseResult } from './parsers/types.js';
 
 /** Rejections listed with their line number; the rest are only counted by reason. */
@@ -87,6 +87,8 @@ export class LineConverter {
     private readonly opts: IngestOptions,
     summary?: IngestSummary,
   ) {
+    if (opts.event.engine !== undefined && opts.event.verdicts === undefined)
+      this.opts = { ...opts, event: { ...opts.event, verdicts: new VerdictCache() } };
     this.summary = summary ?? emptySummary(opts.event.source.name);
     const f = formatOf(opts.format);
     if (f !== 'auto') this.use(f);

@@ -5,7 +5,7 @@
  * number and the line itself, so importing the same file twice stores each line once.
  */
 import { createHash } from 'node:crypto';
-import type { Engine, EventSource, LogInfo, SecurityEvent, Severity } from '@palisade/engine';
+import type { Engine, EventSource, LogInfo, RequestRecord, SecurityEvent, Severity, Verdict } from '@palisade/engine';
 import { splitTarget } from '../proxy/proxy-event.js';
 import { EVENT_LIMITS } from '../store/validate-event.js';
 import type { ParsedLine } from './parsers/types.js';
@@ -15,7 +15,34 @@ export interface ToEventContext {
   /** The file (or upload name) the lines come from. */
   file?: string;
   engine?: Engine;
+  /** Verdicts of requests seen before (logs repeat the same requests a lot); see createVerdictCache. */
+  verdicts?: VerdictCache;
 }
+
+/**
+ * A bounded cache of the engine's verdicts by request (method, target, user agent, referer, host).
+ * The engine is pure, so a repeated request gets the same verdict; findings are shared between the
+ * events of one request and must be treated as read-only.
+ */
+export class VerdictCache {
+  private readonly m = new Map<string, Verdict>();
+  hits = 0;
+  constructor(private readonly max = 10_000) {}
+  get(engine: Engine, key: string, request: RequestRecord): Verdict {
+    const v = this.m.get(key);
+    if (v !== undefined) {
+      this.hits++;
+      return v;
+    }
+    const fresh = engine.inspect(request);
+    if (this.m.size >= this.max) this.m.delete(this.m.keys().next().value!);
+    this.m.set(key, fresh);
+    return fresh;
+  }
+}
+
+/** Longest request key cached; longer requests are inspected every time. */
+const MAX_CACHED_KEY = 2048;
 
 const cut = (s: string, n: number): string => (s.length > n ? s.slice(0, n) : s);
 
@@ -99,7 +126,12 @@ export function parsedToEvent(
       if (h.user_agent !== undefined) headers['user-agent'] = h.user_agent;
       if (h.referer !== undefined) headers.referer = h.referer;
       if (h.vhost !== undefined) headers.host = h.vhost;
-      const v = ctx.engine.inspect({ method: h.method || 'GET', url: h.target, headers });
+      const request: RequestRecord = { method: h.method || 'GET', url: h.target, headers };
+      const key = `${request.method}\u0000${h.target}\u0000${h.user_agent ?? ''}\u0000${h.referer ?? ''}\u0000${h.vhost ?? ''}`;
+      const v =
+        ctx.verdicts !== undefined && key.length <= MAX_CACHED_KEY
+          ? ctx.verdicts.get(ctx.engine, key, request)
+          : ctx.engine.inspect(request);
       ev.findings = v.findings;
       ev.score = v.score;
       ev.severity = v.findings.length > 0 ? v.severity : 'info';
