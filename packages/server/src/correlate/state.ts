@@ -5,9 +5,20 @@
  */
 import type { CorrelationEvent, Evidence } from './types.js';
 
-/** A Map that keeps at most `max` keys, dropping the least recently used. */
+interface Slot<V> {
+  v: V;
+  /** When the key last moved to the young end. */
+  t: number;
+}
+
+/**
+ * A Map that keeps at most `max` keys, dropping the least recently used. A hit moves its key to the
+ * young end only when it is in the older half of the map, so a hot key costs a lookup, not a
+ * delete and an insert per use (an approximation of LRU that never drops a key used recently).
+ */
 export class LruMap<V> {
-  private readonly m = new Map<string, V>();
+  private readonly m = new Map<string, Slot<V>>();
+  private tick = 0;
   evicted = 0;
   constructor(private readonly max: number) {}
 
@@ -16,17 +27,19 @@ export class LruMap<V> {
   }
 
   get(key: string): V | undefined {
-    const v = this.m.get(key);
-    if (v !== undefined) {
+    const slot = this.m.get(key);
+    if (slot === undefined) return undefined;
+    if (this.tick - slot.t > this.max / 2) {
       this.m.delete(key);
-      this.m.set(key, v);
+      slot.t = ++this.tick;
+      this.m.set(key, slot);
     }
-    return v;
+    return slot.v;
   }
 
   set(key: string, value: V): void {
     this.m.delete(key);
-    this.m.set(key, value);
+    this.m.set(key, { v: value, t: ++this.tick });
     if (this.m.size > this.max) {
       const oldest = this.m.keys().next();
       if (oldest.done !== true) {
@@ -50,8 +63,8 @@ export class LruMap<V> {
     this.m.delete(key);
   }
 
-  values(): IterableIterator<V> {
-    return this.m.values();
+  *values(): IterableIterator<V> {
+    for (const slot of this.m.values()) yield slot.v;
   }
 }
 
