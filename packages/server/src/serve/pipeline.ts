@@ -281,6 +281,8 @@ export async function openPipeline(
       clearInterval(banTimer);
       await retention?.stop();
       await writer.close();
+      // Submits whose events just committed persist their incidents on the next turns of the loop.
+      await new Promise<void>((r) => setImmediate(r));
       await incidents.idle();
       enricher.close();
       await store.close();
