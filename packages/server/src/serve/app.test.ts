@@ -11,6 +11,7 @@ import type { SecurityEvent } from '@palisade/engine';
 import { loadConfig } from '../config/config.js';
 import { createApiKey } from '../store/index.js';
 import { buildApp } from './app.js';
+import { testClient } from './test-client.js';
 import { openPipeline, type Pipeline } from './pipeline.js';
 
 let dir: string;
@@ -46,27 +47,7 @@ const event = (id: string, over: Partial<SecurityEvent> = {}): SecurityEvent => 
   ...over,
 });
 
-async function call(
-  method: 'GET' | 'POST' | 'DELETE',
-  url: string,
-  key?: string,
-  payload?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const res = await app.inject({
-    method,
-    url,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
-    ...(payload === undefined ? {} : { payload: payload as string }),
-  });
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    body: res.body,
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes are asserted field by field
-    json: () => JSON.parse(res.body) as any,
-  };
-}
+const call = testClient(() => app);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'palisade-app-'));

@@ -14,6 +14,7 @@ import type { SecurityEvent } from '@palisade/engine';
 import { loadConfig } from '../config/config.js';
 import { createApiKey, listAudit } from '../store/index.js';
 import { buildApp } from './app.js';
+import { testClient } from './test-client.js';
 import { openPipeline, type Pipeline } from './pipeline.js';
 
 const BRUTE_FORCE_LOG = readFileSync(new URL('./testdata/auditd-brute-force.log', import.meta.url));
@@ -28,28 +29,7 @@ let ingestKey: string;
 let readKey: string;
 let labelKey: string;
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH';
-
-async function call(
-  method: Method,
-  url: string,
-  key?: string,
-  payload?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const res = await app.inject({
-    method,
-    url,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
-    ...(payload === undefined ? {} : { payload: payload as string }),
-  });
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes are asserted field by field
-    json: () => JSON.parse(res.body) as any,
-  };
-}
+const call = testClient(() => app);
 
 /** A multipart/form-data body as a browser or curl -F sends it. */
 async function form(parts: {

@@ -209,6 +209,20 @@ function uploadError(err: unknown): unknown {
   return invalid('body', `malformed multipart body: ${e.message.slice(0, 200)}`);
 }
 
+/**
+ * The cursor of the next page of a newest-first keyset listing: the last id, when a full page was
+ * returned and something older exists.
+ */
+async function nextCursor(
+  rows: readonly { id: number }[],
+  limit: number,
+  older: (beforeId: number) => Promise<readonly unknown[]>,
+): Promise<string | null> {
+  const last = rows[rows.length - 1];
+  if (last === undefined || rows.length < limit) return null;
+  return (await older(last.id)).length > 0 ? String(last.id) : null;
+}
+
 /** Registers the incident, configuration, upload and timeline routes on `app`. */
 export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoutesOptions): void {
   const { pipeline, requireScope } = opts;
@@ -283,12 +297,10 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
           ...(q.cursor === undefined ? {} : { beforeId: q.cursor }),
           limit: q.limit,
         });
-        const last = rows[rows.length - 1];
-        const more =
-          last !== undefined &&
-          rows.length === q.limit &&
-          (await listIncidents(store, { ...filter, beforeId: last.id, limit: 1 })).length > 0;
-        return { incidents: rows.map(incidentView), next_cursor: more ? String(last.id) : null };
+        const next = await nextCursor(rows, q.limit, (beforeId) =>
+          listIncidents(store, { ...filter, beforeId, limit: 1 }),
+        );
+        return { incidents: rows.map(incidentView), next_cursor: next };
       },
     );
 
@@ -509,14 +521,11 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
           ...(q.cursor === undefined ? {} : { beforeId: q.cursor }),
           limit: q.limit,
         });
-        const last = rows[rows.length - 1];
-        const more =
-          last !== undefined &&
-          rows.length === q.limit &&
-          (await listLogUploads(store, { beforeId: last.id, limit: 1 })).length > 0;
         return {
           uploads: rows.map((u) => uploadView(u, false)),
-          next_cursor: more ? String(last.id) : null,
+          next_cursor: await nextCursor(rows, q.limit, (beforeId) =>
+            listLogUploads(store, { beforeId, limit: 1 }),
+          ),
         };
       },
     );

@@ -3,13 +3,14 @@
  * evidence event, the analyst workflow (open → acknowledged → resolved | false_positive, audited),
  * and the queries of the API and the CLI summary.
  */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Severity } from '@palisade/engine';
 import { PalisadeError } from '../errors.js';
 import type { IncidentStatus, IncidentType, IncidentUpdate } from '../correlate/types.js';
 import { INCIDENT_STATUSES } from '../correlate/types.js';
 import { audit } from './audit.js';
 import type { Store } from './store.js';
+import type { IncidentsTable } from './schema.js';
 
 export interface Incident {
   id: number;
@@ -105,26 +106,7 @@ export async function applyIncidentUpdates(
   });
 }
 
-type Row = {
-  id: number;
-  ref: string | null;
-  type: string;
-  severity: string;
-  status: string;
-  first_seen_ms: number;
-  last_seen_ms: number;
-  key_ip: string | null;
-  key_user: string | null;
-  key_target: string | null;
-  count: number;
-  rule: string;
-  thresholds: string;
-  summary: string | null;
-  details: string | null;
-  assignee: string | null;
-  created_ms: number;
-  updated_ms: number;
-};
+type Row = Selectable<IncidentsTable>;
 
 const iso = (ms: number): string => new Date(Number(ms)).toISOString();
 
@@ -179,12 +161,12 @@ export async function listIncidents(store: Store, o: ListIncidentsOptions = {}):
     .orderBy('id', 'desc')
     .limit(Math.min(Math.max(o.limit ?? 100, 1), 1000))
     .execute();
-  return rows.map((r) => toIncident(r as Row));
+  return rows.map((r) => toIncident(r));
 }
 
 export async function getIncident(store: Store, id: number): Promise<Incident | undefined> {
   const r = await store.db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
-  return r === undefined ? undefined : toIncident(r as Row);
+  return r === undefined ? undefined : toIncident(r);
 }
 
 /** Evidence event ids of an incident, oldest first. */
