@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, type ServerConfig } from '../config/config.js';
+import { testConfig } from '../config/test-config.js';
 import { openStore } from '../store/store.js';
 import { listIncidents } from '../store/incidents.js';
 import type { IngestSummary } from '../ingest/ingest.js';
@@ -24,18 +24,10 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream, text: () => out };
 }
 
-function configIn(dir: string): ServerConfig {
-  const c = loadConfig({ env: {}, cwd: dir, flags: { db: join(dir, 'palisade.db') } });
-  // GeoIP tables take a second to load and play no part here.
-  c.enrich.geo = false;
-  c.enrich.asn = false;
-  return c;
-}
-
 async function ingest(dir: string, files: string[], extra: { profile?: string; format?: string } = {}) {
   const out = sink();
   const code = await runIngest({
-    config: configIn(dir),
+    config: testConfig(dir),
     files,
     format: extra.format ?? 'auto',
     json: true,
@@ -164,7 +156,7 @@ async function replayAndFollow(text: string, name: string, format: string, profi
   writeFileSync(live, '');
   const ac = new AbortController();
   const following = runIngest({
-    config: configIn(liveDir),
+    config: testConfig(liveDir),
     files: [live],
     format,
     profile,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
-import { loadConfig } from '../config/config.js';
+import { testConfig } from '../config/test-config.js';
 import { openPipeline } from '../serve/pipeline.js';
 import { incidentEventIds, listIncidents } from '../store/incidents.js';
 import { listBans } from '../store/bans.js';
@@ -27,10 +27,7 @@ const failure = (ip: string, tsMs: number): SecurityEvent => ({
 describe('incident flow in the pipeline', () => {
   it('stores incidents with their evidence and bans recent attackers, except allow-listed and stale ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pal-flow-'));
-    const config = loadConfig({ env: {}, cwd: dir, flags: { db: join(dir, 'palisade.db') } });
-    config.enrich.geo = false;
-    config.enrich.asn = false;
-    const pipeline = await openPipeline(config, { retention: false });
+    const pipeline = await openPipeline(testConfig(dir), { retention: false });
     const now = Date.now();
     const burst = (ip: string, t0: number) => Array.from({ length: 9 }, (_, i) => failure(ip, t0 + i * 1000));
     await pipeline.submitBatch([

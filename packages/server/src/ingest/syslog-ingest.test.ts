@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../config/config.js';
+import { testConfig } from '../config/test-config.js';
 import { openPipeline } from '../serve/pipeline.js';
 import { listIncidents } from '../store/incidents.js';
 import { startSyslogIngest } from './syslog-ingest.js';
@@ -11,10 +11,7 @@ import { startSyslogIngest } from './syslog-ingest.js';
 describe('syslog ingest', () => {
   it('stores what arrives over UDP and correlates it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pal-syslog-'));
-    const config = loadConfig({ env: {}, cwd: dir, flags: { db: join(dir, 'palisade.db') } });
-    config.enrich.geo = false;
-    config.enrich.asn = false;
-    const pipeline = await openPipeline(config, { retention: false });
+    const pipeline = await openPipeline(testConfig(dir), { retention: false });
     const syslog = await startSyslogIngest({
       udp: { host: '127.0.0.1', port: 0 },
       format: 'auto',

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
-import { loadConfig } from '../config/config.js';
+import { testConfig } from '../config/test-config.js';
 import { createApiKey } from '../store/index.js';
 import { buildApp } from './app.js';
 import { testClient } from './test-client.js';
@@ -51,10 +51,7 @@ const call = testClient(() => app);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'palisade-app-'));
-  const config = loadConfig({ cwd: dir, env: {}, flags: { data_dir: dir } });
-  config.enrich.geo = false;
-  config.enrich.asn = false;
-  pipeline = await openPipeline(config, { retention: false });
+  pipeline = await openPipeline(testConfig(dir), { retention: false });
   admin = readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
   ingestOnly = (await createApiKey(pipeline.store, 'sensor', ['ingest'])).secret;
   readOnly = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
