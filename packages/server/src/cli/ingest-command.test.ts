@@ -120,29 +120,31 @@ describe('palisade ingest', () => {
   });
 });
 
-describe.runIf(existsSync(join(SHARED, 'EXPECTED.json')))(
-  'IT-Sec-Projekt scenarios under --profile seed-compat',
-  () => {
-    const expected = JSON.parse(readFileSync(join(SHARED, 'EXPECTED.json'), 'utf8')) as {
-      scenarios: Record<string, Record<string, number | string>>;
+// The body of a skipped describe still runs to collect its tests: read ../shared only when present.
+const HAS_SCENARIOS = existsSync(join(SHARED, 'EXPECTED.json'));
+
+describe.runIf(HAS_SCENARIOS)('IT-Sec-Projekt scenarios under --profile seed-compat', () => {
+  const expected = (
+    HAS_SCENARIOS ? JSON.parse(readFileSync(join(SHARED, 'EXPECTED.json'), 'utf8')) : { scenarios: {} }
+  ) as { scenarios: Record<string, Record<string, number | string>> };
+  const names = HAS_SCENARIOS
+    ? readdirSync(join(SHARED, 'scenarios')).filter((f) => f.endsWith('.log'))
+    : ['(no scenarios)'];
+  it.each(names)('%s matches every count of EXPECTED.json', async (name) => {
+    const want = expected.scenarios[name];
+    expect(want).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'pal-seed-'));
+    const s = await ingest(dir, [join(SHARED, 'scenarios', name)], { profile: 'seed-compat' });
+    const got: Record<string, number> = {
+      ...s.incidents_by_type,
+      user_login_events: (s.events_by_type.auth_success ?? 0) + (s.events_by_type.auth_failure ?? 0),
+      user_logout_events: s.events_by_type.session_close ?? 0,
+      config_events: s.events_by_type.config_change ?? 0,
     };
-    const names = readdirSync(join(SHARED, 'scenarios')).filter((f) => f.endsWith('.log'));
-    it.each(names)('%s matches every count of EXPECTED.json', async (name) => {
-      const want = expected.scenarios[name];
-      expect(want).toBeDefined();
-      const dir = mkdtempSync(join(tmpdir(), 'pal-seed-'));
-      const s = await ingest(dir, [join(SHARED, 'scenarios', name)], { profile: 'seed-compat' });
-      const got: Record<string, number> = {
-        ...s.incidents_by_type,
-        user_login_events: (s.events_by_type.auth_success ?? 0) + (s.events_by_type.auth_failure ?? 0),
-        user_logout_events: s.events_by_type.session_close ?? 0,
-        config_events: s.events_by_type.config_change ?? 0,
-      };
-      for (const [key, n] of Object.entries(want!))
-        if (typeof n === 'number') expect(got[key] ?? 0, key).toBe(n);
-    });
-  },
-);
+    for (const [key, n] of Object.entries(want!))
+      if (typeof n === 'number') expect(got[key] ?? 0, key).toBe(n);
+  });
+});
 
 /** Ingests `text` once as a file and once followed while it is appended in pieces; returns both incident lists. */
 async function replayAndFollow(text: string, name: string, format: string, profile: string) {
