@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
 import { testConfig } from '../config/test-config.js';
-import { createApiKey } from '../store/index.js';
+import { createApiKey, listAudit } from '../store/index.js';
 import { buildApp } from './app.js';
 import { testClient } from './test-client.js';
 import { openPipeline, type Pipeline } from './pipeline.js';
@@ -169,6 +169,29 @@ describe('read API', () => {
     expect((await call('GET', '/api/v1/events?severity=bogus', readOnly)).status).toBe(400);
     expect((await call('GET', '/api/v1/events?unknown=1', readOnly)).status).toBe(400);
     expect((await call('GET', '/api/v1/events/does-not-exist', readOnly)).status).toBe(404);
+  });
+
+  it('takes an analyst label with the label scope, audited, and shows it on the event', async () => {
+    await call('POST', '/api/v1/ingest', ingestOnly, { events: [event('label-a')] });
+    const url = '/api/v1/events/label-a/label';
+    expect((await call('PUT', url, readOnly, { label: 'benign' })).status).toBe(403);
+    const labeller = (await createApiKey(pipeline.store, 'analyst', ['label'])).secret;
+    const set = await call('PUT', url, labeller, { label: 'benign' });
+    expect(set.status).toBe(200);
+    expect(set.json()).toEqual({ id: 'label-a', previous: null, label: 'benign' });
+    const shown = (await call('GET', '/api/v1/events/label-a', readOnly)).json();
+    expect(shown.labels.analyst).toBe('benign');
+    expect((await call('PUT', url, labeller, { label: 'attack' })).json().previous).toBe('benign');
+    expect((await call('PUT', url, labeller, { label: null })).json()).toMatchObject({ label: null });
+    expect((await call('GET', '/api/v1/events/label-a', readOnly)).json().labels?.analyst).toBeUndefined();
+    expect((await call('PUT', url, labeller, { label: 'maybe' })).status).toBe(400);
+    expect((await call('PUT', '/api/v1/events/nope/label', labeller, { label: 'attack' })).status).toBe(404);
+    const trail = (await listAudit(pipeline.store)).filter((a) => a.action === 'event.label');
+    expect(trail.map((a) => a.details)).toEqual([
+      { from: 'attack', to: null },
+      { from: 'benign', to: 'attack' },
+      { from: null, to: 'benign' },
+    ]);
   });
 });
 

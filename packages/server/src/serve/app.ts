@@ -20,7 +20,10 @@ import {
   removeBan,
   getEvent,
   listEvents,
+  setAnalystLabel,
   verifyApiKey,
+  ANALYST_LABELS,
+  type AnalystLabel,
   type ApiKeyScope,
   type EventFilter,
 } from '../store/index.js';
@@ -279,6 +282,27 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       const event = await getEvent(pipeline.store, id, { withRaw });
       if (!event) return reply.status(404).send(errorBody('PAL_ERR_NOT_FOUND', `no event ${id}`));
       return event;
+    },
+  );
+
+  app.put(
+    '/api/v1/events/:id/label',
+    {
+      preHandler: requireScope('label'),
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['label'],
+          properties: { label: { type: ['string', 'null'], enum: [...ANALYST_LABELS, null] } },
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const { label } = req.body as { label: AnalystLabel | null };
+      return setAnalystLabel(pipeline.store, id, label, `apikey:${req.apiKey!.name}`);
     },
   );
 

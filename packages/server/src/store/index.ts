@@ -42,6 +42,13 @@ export {
 } from './api-keys.js';
 export { getSetting, putSetting, settingHistory, type Setting } from './settings.js';
 export { audit, listAudit, type AuditEntry } from './audit.js';
+export {
+  setAnalystLabel,
+  countAnalystLabels,
+  ANALYST_LABELS,
+  type AnalystLabel,
+  type LabelChange,
+} from './labels.js';
 export { purgeOlderThan, startRetention, DEFAULT_RETENTION_DAYS, type PurgeResult } from './retention.js';
 export { backupToSql, restoreFromSql, type BackupResult, type RestoreResult } from './backup.js';
 export {
