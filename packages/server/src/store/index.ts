@@ -49,6 +49,13 @@ export {
   type AnalystLabel,
   type LabelChange,
 } from './labels.js';
+export {
+  iterateStoredRequests,
+  parseRawRequest,
+  type StoredRequest,
+  type StoredRequestQuery,
+  type LabelSource,
+} from './stored-requests.js';
 export { purgeOlderThan, startRetention, DEFAULT_RETENTION_DAYS, type PurgeResult } from './retention.js';
 export { backupToSql, restoreFromSql, type BackupResult, type RestoreResult } from './backup.js';
 export {
