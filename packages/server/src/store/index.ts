@@ -56,6 +56,19 @@ export {
   type StoredRequestQuery,
   type LabelSource,
 } from './stored-requests.js';
+export {
+  saveModel,
+  activateModel,
+  deactivateModel,
+  getActiveModel,
+  getModelInfo,
+  getModelBytes,
+  listModels,
+  MODEL_KINDS,
+  MODEL_MAX_BYTES,
+  type ModelKind,
+  type ModelInfo,
+} from './models.js';
 export { purgeOlderThan, startRetention, DEFAULT_RETENTION_DAYS, type PurgeResult } from './retention.js';
 export { backupToSql, restoreFromSql, type BackupResult, type RestoreResult } from './backup.js';
 export {

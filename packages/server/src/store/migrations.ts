@@ -283,6 +283,28 @@ function logUploads(h: SchemaHooks): Migration {
     },
   };
 }
+/** Trained models (classifier, anomaly) with their metrics; at most one active per kind. */
+function models(h: SchemaHooks): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('models')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('bytes', h.blobType, (c) => c.notNull())
+        .addColumn('metrics', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('activated_ms', 'bigint')
+        .execute();
+      await db.schema.createIndex('models_kind_status').on('models').columns(['kind', 'status']).execute();
+    },
+  };
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Every migration, by name; names sort in the order they run. */
@@ -291,6 +313,7 @@ export function buildMigrations(h: SchemaHooks): Record<string, Migration> {
     '0001_initial': initial(h),
     '0002_logs_incidents': logsAndIncidents(),
     '0003_log_uploads': logUploads(h),
+    '0004_models': models(h),
   };
 }
 

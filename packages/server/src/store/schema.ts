@@ -214,6 +214,24 @@ export interface HoneypotHitsTable {
   ts_ms: number;
 }
 
+export interface ModelsTable {
+  /** `<kind>-<first 16 hex of sha256>`: the same bytes are the same model. */
+  id: string;
+  /** `classifier` or `anomaly`. */
+  kind: string;
+  name: string;
+  sha256: string;
+  size_bytes: number;
+  bytes: Uint8Array;
+  /** JSON of the training report's figures and of the comparison that activated it. */
+  metrics: string | null;
+  /** `candidate`, `active` or `retired`. */
+  status: string;
+  created_ms: number;
+  created_by: string;
+  activated_ms: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -228,6 +246,7 @@ export interface Database {
   settings: SettingsTable;
   audit_log: AuditLogTable;
   honeypot_hits: HoneypotHitsTable;
+  models: ModelsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;
