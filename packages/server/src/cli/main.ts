@@ -17,6 +17,7 @@ import {
   runBackup,
   runKeysList,
   runKeysRotate,
+  runLabel,
   runPurge,
   runRestore,
 } from '../store/index.js';
@@ -57,6 +58,8 @@ Usage:
                                              create an API key (scopes: admin ingest read raw label ban);
                                              the secret is printed once
   palisade apikey list | apikey revoke ID [--db PATH]
+  palisade label EVENT_ID attack|benign|clear [--db PATH]
+                                             mark an event a true or false positive (feeds palisade train)
 
 Options for scan, eval, bench:
   --config FILE        engine configuration (JSON; see README "Engine configuration")
@@ -244,6 +247,10 @@ export async function main(argv: string[]): Promise<number> {
       if (sub === 'revoke' && positionals[1] && /^\d+$/.test(positionals[1]))
         return runApiKeyRevoke({ ...store(), id: Number(positionals[1]) });
       throw new PalisadeError('PAL_ERR_CLI_USAGE', 'apikey takes create, list or revoke ID');
+    case 'label':
+      if (!sub || !positionals[1])
+        throw new PalisadeError('PAL_ERR_CLI_USAGE', 'label takes EVENT_ID and attack, benign or clear');
+      return runLabel({ ...store(), id: sub, label: positionals[1] });
     default:
       throw new PalisadeError('PAL_ERR_CLI_USAGE', `unknown command "${command}"; see palisade --help`);
   }

@@ -14,6 +14,8 @@ import {
   runKeysRotate,
   runPurge,
   runRestore,
+  runLabel,
+  getEvent,
   listAudit,
 } from './index.js';
 import { makeEvent } from './testdata/events.mjs';
@@ -67,5 +69,26 @@ describe('store commands', () => {
     await s2.close();
     expect(actions).toEqual(expect.arrayContaining(['store.restore', 'events.purge']));
     expect(JSON.stringify(actions)).not.toContain('pal_');
+  });
+
+  it('labels an event from the command line and refuses a bad label', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pal-cmd-'));
+    const db = join(dir, 'palisade.db');
+    const lines: string[] = [];
+    const io = { write: (t: string) => void lines.push(t), env: undefined };
+    const s = await openStore({ path: db, env: undefined });
+    await insertEvents(s, [makeEvent(1)] as SecurityEvent[]);
+    await s.close();
+    expect(await runLabel({ ...io, db, id: 'evt-00000001', label: 'benign' })).toBe(0);
+    expect(lines.pop()).toBe('event evt-00000001: unlabelled → benign\n');
+    await expect(runLabel({ ...io, db, id: 'evt-00000001', label: 'fp' })).rejects.toMatchObject({
+      code: 'PAL_ERR_CLI_USAGE',
+    });
+    await expect(runLabel({ ...io, db, id: 'nope', label: 'attack' })).rejects.toMatchObject({
+      code: 'PAL_ERR_NOT_FOUND',
+    });
+    const s2 = await openStore({ path: db, env: undefined });
+    expect((await getEvent(s2, 'evt-00000001'))!.labels).toEqual({ detector: 'attack', analyst: 'benign' });
+    await s2.close();
   });
 });

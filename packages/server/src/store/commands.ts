@@ -1,6 +1,6 @@
 /**
  * CLI command functions for the store (`palisade keys rotate`, `purge`, `backup`, `restore`,
- * `apikey create|list|revoke`). main.ts parses arguments and calls these. Each prints a short human
+ * `apikey create|list|revoke`, `label`). main.ts parses arguments and calls these. Each prints a short human
  * summary (or JSON with `json: true`) and returns the exit code; errors are thrown as PalisadeError
  * for main.ts to print. Secrets are printed only by `apikey create`, once.
  */
@@ -10,6 +10,7 @@ import { DEFAULT_RETENTION_DAYS, purgeOlderThan } from './retention.js';
 import { backupToSql, restoreFromSql } from './backup.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.js';
 import { audit } from './audit.js';
+import { setAnalystLabel, type AnalystLabel } from './labels.js';
 import { PalisadeError } from '../errors.js';
 
 export interface CommandIo {
@@ -20,12 +21,16 @@ export interface CommandIo {
   env?: string | undefined;
 }
 
-function print(io: CommandIo, human: string, json: unknown): void {
+export function print(io: CommandIo, human: string, json: unknown): void {
   const write = io.write ?? ((t: string) => void process.stdout.write(t));
   write(io.json ? `${JSON.stringify(json, null, 2)}\n` : `${human}\n`);
 }
 
-async function withStore<T>(db: string | undefined, io: CommandIo, fn: (s: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  db: string | undefined,
+  io: CommandIo,
+  fn: (s: Store) => Promise<T>,
+): Promise<T> {
   const store = await openStore({
     path: db ?? DEFAULT_DB_PATH,
     env: 'env' in io ? io.env : process.env.PALISADE_KEY,
@@ -179,5 +184,23 @@ export async function runApiKeyRevoke(opts: CommandIo & { db?: string; id: numbe
       id: opts.id,
     });
     return ok ? 0 : 1;
+  });
+}
+
+/** `palisade label EVENT_ID attack|benign|clear`: an analyst's true/false-positive mark. */
+export async function runLabel(
+  opts: CommandIo & { db?: string; id: string; label: string },
+): Promise<number> {
+  if (!['attack', 'benign', 'clear'].includes(opts.label))
+    throw new PalisadeError('PAL_ERR_CLI_USAGE', 'label takes EVENT_ID and attack, benign or clear');
+  return withStore(opts.db, opts, async (store) => {
+    const label = opts.label === 'clear' ? null : (opts.label as AnalystLabel);
+    const change = await setAnalystLabel(store, opts.id, label, 'cli');
+    print(
+      opts,
+      `event ${change.id}: ${change.previous ?? 'unlabelled'} → ${change.label ?? 'unlabelled'}`,
+      change,
+    );
+    return 0;
   });
 }

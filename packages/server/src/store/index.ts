@@ -80,6 +80,10 @@ export {
   runApiKeyCreate,
   runApiKeyList,
   runApiKeyRevoke,
+  runLabel,
+  withStore,
+  print,
+  type CommandIo,
 } from './commands.js';
 export {
   applyIncidentUpdates,
