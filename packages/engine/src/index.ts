@@ -30,3 +30,4 @@ export {
 } from './decode/index.js';
 export { DETECTORS } from './detectors/registry.js';
 export type { Detector, DetectorFactory, Reporter, RuleDef } from './detectors/detector.js';
+export * from './anomaly/index.js';

@@ -24,6 +24,8 @@ export interface StoredRequest {
   action: string;
   /** True when rebuilt from columns (the raw was a log line, missing or not a request). */
   rebuilt: boolean;
+  /** True when a sealed raw could not be opened (key missing or value damaged). */
+  unreadable: boolean;
 }
 
 export interface StoredRequestQuery {
@@ -135,11 +137,17 @@ export async function* iterateStoredRequests(
     if (rows.length === 0) return;
     for (const r of rows) {
       let request: RequestRecord | null = null;
-      if (r.raw_enc !== null && r.raw_key_id !== null && store.keyring.has(r.raw_key_id)) {
-        const raw = store.keyring
-          .open(r.raw_enc, r.raw_key_id, rawAad(r.id), `raw payload of event ${r.id}`)
-          .toString('latin1');
-        request = parseRawRequest(raw, r.raw_truncated === 1);
+      let unreadable = false;
+      if (r.raw_enc !== null && r.raw_key_id !== null) {
+        try {
+          const raw = store.keyring
+            .open(r.raw_enc, r.raw_key_id, rawAad(r.id), `raw payload of event ${r.id}`)
+            .toString('latin1');
+          request = parseRawRequest(raw, r.raw_truncated === 1);
+        } catch {
+          // A retired key or a damaged value: the columns still tell the request line.
+          unreadable = true;
+        }
       }
       const rebuilt = request === null;
       request ??= fromColumns(r);
@@ -154,6 +162,7 @@ export async function* iterateStoredRequests(
         label_source: l?.source ?? null,
         action: r.action,
         rebuilt,
+        unreadable,
       };
     }
     const last = rows[rows.length - 1]!;
