@@ -10,6 +10,7 @@ import { runDemo } from './demo-command.js';
 import { runServe } from './serve-command.js';
 import { runProxyCommand } from './proxy-command.js';
 import { loadConfig } from '../config/config.js';
+import { runTrainAnomaly } from '../learn/index.js';
 import {
   runApiKeyCreate,
   runApiKeyList,
@@ -58,6 +59,9 @@ Usage:
                                              create an API key (scopes: admin ingest read raw label ban);
                                              the secret is printed once
   palisade apikey list | apikey revoke ID [--db PATH]
+  palisade train anomaly --requests FILE | --from-db --since 7d [--out FILE] [--seed S] [--db PATH]
+                                             learning mode: an Isolation Forest over the site's own benign
+                                             traffic (activate it with palisade model activate)
   palisade label EVENT_ID attack|benign|clear [--db PATH]
                                              mark an event a true or false positive (feeds palisade train)
 
@@ -97,6 +101,12 @@ export async function main(argv: string[]): Promise<number> {
   if (!command || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
+  }
+  // Commands with their own flags parse their arguments themselves.
+  switch (command) {
+    case 'train':
+      if (rest[0] === 'anomaly') return runTrainAnomaly(rest);
+      throw new PalisadeError('PAL_ERR_CLI_USAGE', 'train takes anomaly or classifier; see palisade --help');
   }
   const { values, positionals } = parseArgs({
     args: rest,
