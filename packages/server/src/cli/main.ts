@@ -11,6 +11,7 @@ import { runServe } from './serve-command.js';
 import { runProxyCommand } from './proxy-command.js';
 import { loadConfig } from '../config/config.js';
 import { runTrainAnomaly } from '../learn/index.js';
+import { runDatasetCommand } from '../dataset/index.js';
 import {
   runApiKeyCreate,
   runApiKeyList,
@@ -62,6 +63,11 @@ Usage:
   palisade train anomaly --requests FILE | --from-db --since 7d [--out FILE] [--seed S] [--db PATH]
                                              learning mode: an Isolation Forest over the site's own benign
                                              traffic (activate it with palisade model activate)
+  palisade dataset export --format parquet|csv|jsonl [--labels detector,analyst] [--split 80/20] --out DIR
+                                             labelled, de-duplicated, stratified dataset with ECS field names
+                                             and a data card (palisade dataset --help for every option)
+  palisade dataset synth --n N --seed S [--format F] --out DIR
+                                             a synthetic OWASP Top-10 dataset written like the export
   palisade label EVENT_ID attack|benign|clear [--db PATH]
                                              mark an event a true or false positive (feeds palisade train)
 
@@ -107,6 +113,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'train':
       if (rest[0] === 'anomaly') return runTrainAnomaly(rest);
       throw new PalisadeError('PAL_ERR_CLI_USAGE', 'train takes anomaly or classifier; see palisade --help');
+    case 'dataset':
+      return runDatasetCommand(rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,

@@ -30,6 +30,8 @@ describe('parseRawRequest', () => {
     expect(parseRawRequest('203.0.113.9 - - [21/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1')).toBeNull();
     expect(parseRawRequest('get / HTTP/1.1\r\n\r\n')).toBeNull();
     expect(parseRawRequest('')).toBeNull();
+    expect(parseRawRequest('GET HTTP/1.1\r\n\r\n')).toBeNull();
+    expect(parseRawRequest("GET /?id=1' or 1=1-- HTTP/1.1\r\n\r\n")!.url).toBe("/?id=1' or 1=1--");
   });
 });
 

@@ -46,8 +46,13 @@ export interface StoredRequestQuery {
 export function parseRawRequest(raw: string, truncated = false): RequestRecord | null {
   const lineEnd = raw.indexOf('\r\n');
   if (lineEnd < 0) return null;
-  const parts = raw.slice(0, lineEnd).split(' ');
-  if (parts.length !== 3 || !/^[A-Z]{1,20}$/.test(parts[0]!) || !parts[2]!.startsWith('HTTP/')) return null;
+  // The target runs from the first space to the last: a lenient server may take one with spaces.
+  const line = raw.slice(0, lineEnd);
+  const first = line.indexOf(' ');
+  const last = line.lastIndexOf(' ');
+  if (first <= 0 || last <= first + 1 || !line.startsWith('HTTP/', last + 1)) return null;
+  const method = line.slice(0, first);
+  if (!/^[A-Z]{1,20}$/.test(method)) return null;
   const headers: Record<string, string | string[]> = {};
   let at = lineEnd + 2;
   let complete = false;
@@ -68,7 +73,7 @@ export function parseRawRequest(raw: string, truncated = false): RequestRecord |
     const prev = headers[name];
     headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
-  const record: RequestRecord = { method: parts[0]!, url: parts[1]!, headers };
+  const record: RequestRecord = { method, url: line.slice(first + 1, last), headers };
   if (complete && at < raw.length) record.body = Buffer.from(raw.slice(at), 'latin1');
   if (truncated || !complete) record.body_truncated = true;
   return record;
