@@ -12,6 +12,7 @@ import { runProxyCommand } from './proxy-command.js';
 import { loadConfig } from '../config/config.js';
 import { runTrainAnomaly } from '../learn/index.js';
 import { runDatasetCommand } from '../dataset/index.js';
+import { runSimulate } from '../simulate/index.js';
 import {
   runApiKeyCreate,
   runApiKeyList,
@@ -68,6 +69,11 @@ Usage:
                                              and a data card (palisade dataset --help for every option)
   palisade dataset synth --n N --seed S [--format F] --out DIR
                                              a synthetic OWASP Top-10 dataset written like the export
+  palisade simulate --target URL [--rate N] [--duration S] [--mix normal:1,signature:1,obfuscated:1]
+                    [--scenario bruteforce|stuffing|spraying|ddos|scan] [--seed S] [--allow-remote] [--json]
+                                             seeded traffic: benign browsing, API calls and forms, signature
+                                             and obfuscated attacks, multi-source scenarios (X-Forwarded-For);
+                                             loopback targets only unless --allow-remote
   palisade label EVENT_ID attack|benign|clear [--db PATH]
                                              mark an event a true or false positive (feeds palisade train)
 
@@ -115,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
       throw new PalisadeError('PAL_ERR_CLI_USAGE', 'train takes anomaly or classifier; see palisade --help');
     case 'dataset':
       return runDatasetCommand(rest);
+    case 'simulate':
+      return runSimulate(rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,

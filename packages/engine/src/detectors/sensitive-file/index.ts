@@ -1,10 +1,12 @@
 import type { DetectorFactory, RuleDef, Reporter } from '../detector.js';
+import type { ParsedRequest } from '../../request/parse-request.js';
 import { Kind, type Value } from '../../value.js';
 
 /**
  * Requests for files a web server should never serve: VCS metadata, secrets and dot-files, backups
  * and dumps, debug and status endpoints, installer leftovers. Only the request PATH is judged (a file
- * name in a query value is the application's business, and traversal's). The path is lower-cased and
+ * name in a query value is the application's business, and traversal's) — except by `data_export`, a
+ * low, log-only request rule: an export/dump/backup endpoint asked for a table named after sensitive data. The path is lower-cased and
  * split into segments; each segment is looked up in Sets or checked by suffix, so the cost is one
  * pass over the path. Common app routes (`/config`, `/admin`, `/backup-settings`) stay clean: a rule
  * needs the exact file name or a backup suffix on a script or config file.
@@ -63,6 +65,14 @@ const RULES: readonly RuleDef[] = [
     severity: 'medium',
     confidence: 0.6,
     description: 'Other tool or IDE dot-file or directory (/.idea/, /.vscode/, /.DS_Store, /.claude/, ...)',
+  },
+  {
+    id: 'sensitive_file.data_export',
+    version: 1,
+    severity: 'low',
+    confidence: 0.5,
+    description:
+      'An export, dump or backup endpoint asked for a table or file named after sensitive data (credit_cards, passwords, ssn, secrets, tokens); logged, never a block on its own',
   },
 ];
 
@@ -440,11 +450,57 @@ const LOG_NAMES = new Set([
   'yarn-error.log',
 ]);
 
+/** Path words (after splitting a segment on `-_.`) that make an endpoint an export of data. */
+const EXPORT_WORDS = new Set(['export', 'exports', 'dump', 'dumps', 'backup', 'backups', 'extract']);
+/** Cheap gate on the lower-cased path: none of these, no export endpoint. */
+const EXPORT_HINTS = ['export', 'dump', 'backup', 'extract'];
+/** Identifier-like names only (`credit_cards`, `users.ssn`, `api-keys.csv`): prose is someone's search. */
+const DATA_NAME = /^[a-z0-9_.,-]{2,64}$/;
+/** File extensions an export may carry (`passwords.csv`); cut before judging the name. */
+const EXPORT_EXT = /\.(?:csv|tsv|json|jsonl|ndjson|sql|xls|xlsx|xml|txt|yml|yaml|gz|zip|bak|dump|db)$/;
+/**
+ * Sensitive data as the head noun of a name (its last word): `credit_cards`, `customer_ssn`,
+ * `users_password_hash`, `api_keys`. `password_reset_guide` ends in `guide`, so it is not one.
+ * Anchored, alternatives of fixed words with optional letters only: linear.
+ */
+const SENSITIVE_TAIL =
+  /(?:^|_)(?:credit_?cards?|card_?numbers?|cc_?numbers?|cvvs?|ssns?|social_?security(?:_?numbers?)?|passw(?:or)?ds?|password_?hash(?:es)?|secrets?|(?:api|access|auth|refresh|session)_?(?:keys?|tokens?)|tokens|private_?keys?|credentials?)$/;
+
 /** Detector factory (registered as `sensitive_file`). */
 export const createSensitiveFileDetector: DetectorFactory = () => ({
   class: 'sensitive_file',
   rules: RULES,
   kinds: Kind.path,
+  /** `sensitive_file.data_export`: needs the path and the arguments together, so it is a request rule. */
+  inspectRequest(req: ParsedRequest, report: Reporter): void {
+    const path = req.path.length > 2048 ? '' : req.path.toLowerCase();
+    if (!EXPORT_HINTS.some((h) => path.indexOf(h) >= 0)) return;
+    const segs = path.split('/');
+    let at = -1;
+    for (let i = 0; i < segs.length && at < 0; i++)
+      if (segs[i]!.split(/[-_.]/).some((w) => EXPORT_WORDS.has(w))) at = i;
+    if (at < 0) return;
+    // What is exported: a path segment after the export word, or an argument value.
+    for (let i = at + 1; i < segs.length; i++) {
+      if (denotesSensitiveData(segs[i]!)) {
+        report.request('sensitive_file.data_export', 'path', `/${segs.slice(at).join('/')}`.slice(0, 160));
+        return;
+      }
+    }
+    let seen = 0;
+    for (const v of req.values) {
+      if (v.kind !== Kind.arg) continue;
+      if (++seen > 64) break;
+      if (denotesSensitiveData(v.raw.toLowerCase())) {
+        report.request(
+          'sensitive_file.data_export',
+          v.location,
+          `/${segs.slice(at).join('/')} ${v.name}=${v.raw}`.slice(0, 160),
+        );
+        return;
+      }
+    }
+  },
   inspectValue(v: Value, report: Reporter): void {
     const raw = v.raw;
     // Cheap reject: no dot-segment, no backup-ish character, no known endpoint word.
@@ -532,6 +588,18 @@ export const createSensitiveFileDetector: DetectorFactory = () => ({
     }
   },
 });
+
+/** A table, column or file name (or a comma list of them) whose last word names sensitive data. */
+function denotesSensitiveData(name: string): boolean {
+  if (!DATA_NAME.test(name)) return false;
+  for (const item of name.split(',', 8)) {
+    let n = item;
+    for (let k = 0; k < 2; k++) n = n.replace(EXPORT_EXT, '');
+    // `users.password_hash` (table.column) and `api-keys` read as `users_password_hash`, `api_keys`
+    if (SENSITIVE_TAIL.test(n.replace(/[.-]/g, '_'))) return true;
+  }
+  return false;
+}
 
 /** `.env`, `.env.local`, `.env.production.bak`, `.env~` (not `.envrc`-like words: `.environment` is fine). */
 function isEnvFile(seg: string): boolean {
