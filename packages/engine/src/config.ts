@@ -1,5 +1,7 @@
 import type { AttackClass } from './types.js';
 import { DEFAULT_LIMITS, type Limits } from './request/limits.js';
+import { isClassifierModel } from './ml/codec.js';
+import type { ClassifierModel } from './ml/model.js';
 
 export type Mode = 'block' | 'monitor';
 export type Sensitivity = 'low' | 'balanced' | 'high' | 'paranoid';
@@ -48,6 +50,8 @@ export interface EngineConfig {
   allowed_methods?: string[];
   /** The site's own origins (`https://shop.example`) for CSRF checks; empty means same-host only. */
   origins?: string[];
+  /** A trained classifier (`decodeModel(bytes)`): its score joins the findings (`ml.classifier`). */
+  model?: ClassifierModel;
 }
 
 /** The validated, frozen configuration that detectors and the engine read. */
@@ -61,6 +65,7 @@ export interface CompiledConfig {
   readonly classes: ReadonlySet<AttackClass> | null;
   readonly allowedMethods: ReadonlySet<string>;
   readonly origins: readonly string[];
+  readonly model: ClassifierModel | null;
 }
 
 export interface CompiledExclusion {
@@ -150,6 +155,8 @@ export function compileConfig(config: EngineConfig = {}): CompiledConfig {
     if (!m) throw new ConfigError('origins', `not an origin like https://shop.example: ${String(o)}`);
     return m[1]!.toLowerCase();
   });
+  if (config.model !== undefined && !isClassifierModel(config.model))
+    throw new ConfigError('model', 'expected a model object returned by decodeModel()');
   return Object.freeze({
     mode,
     sensitivity,
@@ -160,5 +167,6 @@ export function compileConfig(config: EngineConfig = {}): CompiledConfig {
     classes: config.classes ? new Set(config.classes) : null,
     allowedMethods: new Set(allowed),
     origins: Object.freeze(origins),
+    model: config.model ?? null,
   });
 }

@@ -12,6 +12,25 @@ import { parseRequest, type ParsedRequest } from './request/parse-request.js';
 import { DETECTORS } from './detectors/registry.js';
 import type { Detector, Reporter, RuleDef } from './detectors/detector.js';
 import { Kind, type Value, type ViewName } from './value.js';
+import { scoreParsed, explainParsed } from './ml/model.js';
+
+/** The classifier's rule: its severity follows the score (see `mlSeverity`). */
+export const ML_RULE: RuleDef = Object.freeze({
+  id: 'ml.classifier',
+  version: 1,
+  severity: 'critical',
+  confidence: 0.9,
+  description: 'The trained request classifier scores the request as an attack',
+});
+
+/**
+ * Severity of the classifier's finding: at or above the model's block threshold it is critical
+ * (blocks on its own at the default sensitivity); between log and block it is low (logged, and
+ * blocks only together with rule findings); below, none.
+ */
+export function mlSeverity(score: number, t: { log: number; block: number }): Severity | null {
+  return score >= t.block ? 'critical' : score >= t.log ? 'low' : null;
+}
 
 /** Bounds of the per-engine memo of clean header values (about 8 MB at most). */
 const MEMO_MAX_ENTRIES = 16384;
@@ -71,6 +90,8 @@ export function createEngine(config?: EngineConfig): Engine {
     detectors.filter((d) => d.inspectValue && (d.kinds & (1 << bit)) !== 0),
   );
   const requestDetectors = detectors.filter((d) => d.inspectRequest);
+  const model = cfg.model;
+  if (model) rules.set(ML_RULE.id, { def: ML_RULE, cls: 'ml' });
   const hasExclusions = cfg.exclusions.length > 0;
   // Header values repeat across requests (user agents, accept lists): remember the ones that gave no
   // report at all and skip them next time. Detectors are pure functions of the value, so the verdict
@@ -88,6 +109,7 @@ export function createEngine(config?: EngineConfig): Engine {
       evidence: string,
       decodedBy: readonly string[],
       confidence: number | undefined,
+      severity?: Severity,
     ) => {
       reports++;
       const entry = rules.get(rule);
@@ -104,7 +126,7 @@ export function createEngine(config?: EngineConfig): Engine {
         rule,
         rule_version: entry.def.version,
         class: entry.cls,
-        severity: entry.def.severity,
+        severity: severity ?? entry.def.severity,
         confidence: confidence ?? entry.def.confidence,
         location,
         evidence: evidence.length > EVIDENCE_MAX_CHARS ? evidence.slice(0, EVIDENCE_MAX_CHARS) : evidence,
@@ -130,7 +152,26 @@ export function createEngine(config?: EngineConfig): Engine {
       }
     }
     for (const d of requestDetectors) d.inspectRequest!(parsed, report);
-    return { verdict: decide(findings, cfg), parsed };
+    if (!model) return { verdict: decide(findings, cfg), parsed };
+    const score = scoreParsed(model, parsed);
+    const sev = mlSeverity(score, model.thresholds);
+    if (sev) {
+      // Explaining costs a second pass; it runs only for the few requests that score high.
+      const ex = explainParsed(model, parsed, 4);
+      const v = parsed.values.find((x) => x.location === ex.location);
+      const top = ex.top.map((t) => JSON.stringify(t.feature)).join(' ');
+      push(
+        ML_RULE.id,
+        ex.location,
+        `${JSON.stringify((v ? v.view('lower') : ex.text).slice(0, 80))} score ${score.toFixed(3)} top ${top}`,
+        v ? v.decodedBy('lower') : [],
+        score,
+        sev,
+      );
+    }
+    const verdict = decide(findings, cfg);
+    verdict.ml = { score: Math.round(score * 10000) / 10000, model: model.id };
+    return { verdict, parsed };
   }
 
   return Object.freeze({

@@ -5,7 +5,7 @@
 export * from './types.js';
 export * from './event.js';
 export * from './ip.js';
-export { createEngine, decide, SEVERITY_POINTS, type Engine } from './engine.js';
+export { createEngine, decide, mlSeverity, ML_RULE, SEVERITY_POINTS, type Engine } from './engine.js';
 export {
   compileConfig,
   ConfigError,
@@ -29,5 +29,6 @@ export {
   type DecoderName,
 } from './decode/index.js';
 export { DETECTORS } from './detectors/registry.js';
+export * from './ml/index.js';
 export type { Detector, DetectorFactory, Reporter, RuleDef } from './detectors/detector.js';
 export * from './anomaly/index.js';

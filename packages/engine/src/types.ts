@@ -50,7 +50,9 @@ export type AttackClass =
   | 'csrf'
   | 'protocol'
   | 'code_injection'
-  | 'anomaly';
+  | 'anomaly'
+  /** The trained classifier (`ml/`): a score, not a signature. */
+  | 'ml';
 
 /** One detection: which rule fired, at which version, where, on which decoded text. */
 export interface Finding {

@@ -6,6 +6,7 @@ export const ERRORS = {
   PAL_ERR_CLI_USAGE: { status: 400, message: 'Invalid command line' },
   PAL_ERR_CLI_INPUT: { status: 400, message: 'Input file cannot be read' },
   PAL_ERR_ENGINE_CONFIG: { status: 400, message: 'Invalid engine configuration' },
+  PAL_ERR_ENGINE_MODEL: { status: 400, message: 'Invalid model file' },
   PAL_ERR_CONFIG: { status: 400, message: 'Invalid server configuration' },
   PAL_ERR_AUTH_REQUIRED: { status: 401, message: 'Authentication required' },
   PAL_ERR_FORBIDDEN: { status: 403, message: 'Not allowed for this key or role' },

@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createEngine, parseRequest, DEFAULT_LIMITS, ConfigError, type RequestRecord } from '../index.js';
+import { Featurizer, DEFAULT_VECTORIZER, DENSE_FEATURES, type VectorizerParams } from './features.js';
+import { encodeModel, decodeModel, crc32, ModelFormatError } from './codec.js';
+import { scoreParsed, explainParsed, type ClassifierModel } from './model.js';
+
+const td = (f: string) => new URL(`./testdata/${f}`, import.meta.url);
+const parse = (r: RequestRecord) => parseRequest(r, DEFAULT_LIMITS);
+
+interface FeatureCase {
+  name: string;
+  request: RequestRecord;
+  doc: string;
+  dense: Record<string, number>;
+}
+const CASES = JSON.parse(readFileSync(td('features.json'), 'utf8')) as FeatureCase[];
+
+describe('feature extraction', () => {
+  const fz = new Featurizer(DEFAULT_VECTORIZER);
+  for (const c of CASES)
+    it(c.name, () => {
+      const f = fz.featurize(parse(c.request));
+      expect(f.doc).toBe(c.doc);
+      for (const [k, v] of Object.entries(c.dense)) {
+        const i = DENSE_FEATURES.indexOf(k);
+        expect(i, k).toBeGreaterThanOrEqual(0);
+        expect(f.dense[i], k).toBeCloseTo(v, 9);
+      }
+    });
+
+  it('counts each character n-gram of 1..5 once per occurrence, digits folded', () => {
+    const texts = new Map<number, Set<string>>();
+    const f = fz.featurize(parse({ method: 'GET', url: '/ab' }), (id, text, start) => {
+      if (start >= 0) (texts.get(id) ?? texts.set(id, new Set()).get(id)!).add(text);
+    });
+    // "/ab": 3 unigrams, 2 bigrams, 1 trigram.
+    const grams = [...texts.values()].flatMap((s) => [...s]).sort();
+    expect(grams).toEqual(['/', '/a', '/ab', 'a', 'ab', 'b']);
+    const total = Array.from(f.counts.subarray(0, f.n)).reduce((a, b) => a + b, 0);
+    expect(total).toBe(6);
+    const a = fz.featurize(parse({ method: 'GET', url: '/?x=1234' }));
+    const idsA = new Set(a.ids.subarray(0, a.n));
+    const b = fz.featurize(parse({ method: 'GET', url: '/?x=9870' }));
+    expect(new Set(b.ids.subarray(0, b.n))).toEqual(idsA);
+  });
+
+  it('adds SQL and HTML token features beside the n-grams', () => {
+    const plain = fz.featurize(parse({ method: 'GET', url: '/?q=abc' })).n;
+    const sql = fz.featurize(parse({ method: 'GET', url: "/?q=1'+union+select+1--" }));
+    const seen: string[] = [];
+    fz.featurize(parse({ method: 'GET', url: "/?q=1'+union+select+1--" }), (_id, text, start) => {
+      if (start < 0) seen.push(text);
+    });
+    expect(sql.n).toBeGreaterThan(plain);
+    expect(seen).toContain('sw:union');
+    expect(seen.some((t) => t.startsWith('sq39:'))).toBe(true);
+    const html: string[] = [];
+    fz.featurize(
+      parse({ method: 'GET', url: '/?q=%3Cimg+src=x+onerror=alert(1)%3E' }),
+      (_id, text, start) => {
+        if (start < 0) html.push(text);
+      },
+    );
+    expect(html).toContain('tg:html');
+    expect(html.some((t) => t.startsWith('xh:xss.'))).toBe(true);
+  });
+
+  it('analyses at most maxDocChars characters', () => {
+    const small: VectorizerParams = { ...DEFAULT_VECTORIZER, maxDocChars: 64, maxValueChars: 32 };
+    const f = new Featurizer(small).featurize(
+      parse({ method: 'GET', url: `/?a=${'x'.repeat(500)}&b=${'y'.repeat(500)}&c=z` }),
+    );
+    expect(f.doc.length).toBeLessThanOrEqual(64);
+    expect(f.doc).toBe(`/\na=${'x'.repeat(32)}\nb=${'y'.repeat(25)}`);
+  });
+});
+
+interface TinySpec {
+  vectorizer: VectorizerParams;
+  bias: number;
+  ngrams: Record<string, number>;
+  thresholds: { log: number; block: number };
+  attack: RequestRecord;
+  middling: RequestRecord;
+  benign: RequestRecord;
+}
+const TINY = JSON.parse(readFileSync(td('tiny-model.json'), 'utf8')) as TinySpec;
+
+/** Builds the hand-made model of `tiny-model.json`: weights on the ids of the listed n-grams. */
+function tinyModelBytes(): Uint8Array {
+  const dim = 1 << TINY.vectorizer.hashBits;
+  const weights = new Float32Array(dim);
+  const fz = new Featurizer(TINY.vectorizer);
+  const probe = Object.keys(TINY.ngrams).join('\n');
+  fz.featurize(parse({ method: 'GET', url: `/?p=${encodeURIComponent(probe)}` }), (id, text) => {
+    const w = TINY.ngrams[text];
+    if (w !== undefined) weights[id] = w;
+  });
+  const D = DENSE_FEATURES.length;
+  return encodeModel(
+    {
+      vectorizer: TINY.vectorizer,
+      denseNames: DENSE_FEATURES,
+      denseMean: new Float64Array(D),
+      denseStd: new Float64Array(D).fill(1),
+      denseWeights: new Float64Array(D),
+      idf: new Float32Array(dim).fill(1),
+      weights,
+      bias: TINY.bias,
+      thresholds: TINY.thresholds,
+      meta: { training_data_sha256: 'ab'.repeat(32), note: 'hand-made test model' },
+    },
+    'tiny',
+  );
+}
+
+/** Rewrites the header of a model file and fixes its checksum (to test header validation). */
+function withHeader(bytes: Uint8Array, edit: (h: Record<string, unknown>) => void): Uint8Array {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hLen = dv.getUint32(12, true);
+  const h = JSON.parse(Buffer.from(bytes.subarray(16, 16 + hLen)).toString('latin1')) as Record<
+    string,
+    unknown
+  >;
+  edit(h);
+  const text = JSON.stringify(h);
+  const out = new Uint8Array(bytes.length - hLen + text.length);
+  out.set(bytes.subarray(0, 16));
+  new DataView(out.buffer).setUint32(12, text.length, true);
+  out.set(Buffer.from(text, 'latin1'), 16);
+  out.set(bytes.subarray(16 + hLen), 16 + text.length);
+  new DataView(out.buffer).setUint32(out.length - 4, crc32(out, out.length - 4), true);
+  return out;
+}
+
+describe('model codec', () => {
+  const bytes = tinyModelBytes();
+
+  it('round-trips: decode(encode(m)) scores like m, within quantisation', () => {
+    const m = decodeModel(bytes);
+    expect(m.id).toMatch(/^tiny@[0-9a-f]{8}$/);
+    expect(m.thresholds).toEqual(TINY.thresholds);
+    expect(m.meta.note).toBe('hand-made test model');
+    const again = decodeModel(encodeModel(m, 'tiny'));
+    expect(again.id).toBe(m.id);
+    for (const r of [TINY.attack, TINY.benign])
+      expect(scoreParsed(again, parse(r))).toBeCloseTo(scoreParsed(m, parse(r)), 6);
+    // Weights are quantised to 16 bits: the listed weight comes back within one step.
+    const big = Math.max(...m.weights.map(Math.abs));
+    expect(big).toBeCloseTo(12, 3);
+  });
+
+  it('rejects corrupt and truncated files, naming the problem', () => {
+    const flip = bytes.slice();
+    flip[flip.length >> 1]! ^= 0x40;
+    expect(() => decodeModel(flip)).toThrow(/checksum mismatch/);
+    expect(() => decodeModel(bytes.subarray(0, bytes.length - 100))).toThrow(ModelFormatError);
+    expect(() => decodeModel(new Uint8Array(10))).toThrow(/too short/);
+    const magic = bytes.slice();
+    magic[0] = 0x58;
+    expect(() => decodeModel(magic)).toThrow(/bad magic/);
+    const fmt = bytes.slice();
+    new DataView(fmt.buffer).setUint16(8, 9, true);
+    expect(() => decodeModel(fmt)).toThrow(/format 9 is not supported/);
+  });
+
+  it('rejects headers that do not fit this engine', () => {
+    const cases: [(h: Record<string, unknown>) => void, RegExp][] = [
+      [(h) => ((h.feature_schema as { version: number }).version = 99), /feature_schema.version 99/],
+      [(h) => (h.feature_schema as { dense: string[] }).dense.pop(), /feature_schema.dense/],
+      [(h) => ((h.vectorizer as { hashBits: number }).hashBits = 13), /expected \d+ for hashBits 13/],
+      [
+        (h) => ((h.vectorizer as { hashBits: number }).hashBits = 40),
+        /vectorizer.hashBits must be an integer/,
+      ],
+      [(h) => (h.thresholds = { log: 0.9, block: 0.5 }), /thresholds must satisfy/],
+      [
+        (h) => ((h.meta as { training_data_sha256: string }).training_data_sha256 = 'x'),
+        /training_data_sha256/,
+      ],
+      [(h) => (h.bias = 'a'), /bias must be a finite number/],
+      [(h) => (h.kind = 'other'), /header.kind/],
+    ];
+    for (const [edit, msg] of cases) expect(() => decodeModel(withHeader(bytes, edit))).toThrow(msg);
+    // The helper itself keeps a valid file valid.
+    expect(decodeModel(withHeader(bytes, () => {})).bias).toBe(TINY.bias);
+  });
+});
+
+describe('engine with a model', () => {
+  const model: ClassifierModel = decodeModel(tinyModelBytes());
+
+  it('scores the spec requests on the right sides of the thresholds', () => {
+    const s = (r: RequestRecord) => scoreParsed(model, parse(r));
+    expect(s(TINY.attack)).toBeGreaterThanOrEqual(TINY.thresholds.block);
+    expect(s(TINY.middling)).toBeGreaterThanOrEqual(TINY.thresholds.log);
+    expect(s(TINY.middling)).toBeLessThan(TINY.thresholds.block);
+    expect(s(TINY.benign)).toBeLessThan(TINY.thresholds.log);
+  });
+
+  it('adds ml.classifier: critical above the block threshold, low in between, none below', () => {
+    // Only the classifier runs (no detector class selected) so the finding stands alone.
+    const engine = createEngine({ model, classes: [] });
+    expect(engine.rules.map((r) => r.id)).toContain('ml.classifier');
+    const hi = engine.inspect(TINY.attack);
+    expect(hi.action).toBe('block');
+    expect(hi.ml?.model).toBe(model.id);
+    const f = hi.findings.find((x) => x.rule === 'ml.classifier')!;
+    expect(f).toMatchObject({ class: 'ml', severity: 'critical', location: 'query:id' });
+    expect(f.evidence).toContain("1' or '1'='1");
+    expect(f.evidence).toMatch(/top .*'/);
+    const mid = engine.inspect(TINY.middling);
+    expect(mid.action).toBe('log');
+    expect(mid.findings.map((x) => [x.rule, x.severity])).toEqual([['ml.classifier', 'low']]);
+    const lo = engine.inspect(TINY.benign);
+    expect(lo.action).toBe('allow');
+    expect(lo.findings).toEqual([]);
+    expect(lo.ml!.score).toBeLessThan(TINY.thresholds.log);
+  });
+
+  it('explains a score by its top n-grams and the value that carried them', () => {
+    const ex = explainParsed(model, parse(TINY.attack));
+    expect(ex.location).toBe('query:id');
+    expect(ex.top[0]!.contribution).toBeGreaterThan(0);
+    expect(ex.top.map((t) => t.feature)).toContain("'");
+  });
+
+  it('leaves verdicts as they were without a model, and honours disabled rules with one', () => {
+    const plain = createEngine();
+    const v = plain.inspect(TINY.attack);
+    expect(v.ml).toBeUndefined();
+    expect(v.findings.some((f) => f.rule === 'ml.classifier')).toBe(false);
+    expect(plain.rules.some((r) => r.id === 'ml.classifier')).toBe(false);
+    const off = createEngine({ model, disabled_rules: ['ml.*'], classes: [] }).inspect(TINY.attack);
+    expect(off.findings).toEqual([]);
+    expect(off.ml!.score).toBeGreaterThan(0.9);
+  });
+
+  it('rejects a model that did not come from decodeModel', () => {
+    expect(() => createEngine({ model: { kind: 'palisade-classifier' } as never })).toThrow(ConfigError);
+    expect(() => createEngine({ model: {} as never })).toThrow(/model/);
+  });
+});
