@@ -2,6 +2,7 @@ import type { AttackClass } from './types.js';
 import { DEFAULT_LIMITS, type Limits } from './request/limits.js';
 import { isClassifierModel } from './ml/codec.js';
 import type { ClassifierModel } from './ml/model.js';
+import { AnomalyModel } from './anomaly/anomaly-model.js';
 
 export type Mode = 'block' | 'monitor';
 export type Sensitivity = 'low' | 'balanced' | 'high' | 'paranoid';
@@ -52,6 +53,12 @@ export interface EngineConfig {
   origins?: string[];
   /** A trained classifier (`decodeModel(bytes)`): its score joins the findings (`ml.classifier`). */
   model?: ClassifierModel;
+  /**
+   * Learning mode: a site's anomaly model (`decodeAnomalyModel(json)`). A request at or over its
+   * threshold gets an `anomaly.request` finding. `action: 'log'` (default) makes it a signal that
+   * never blocks on its own; `'block'` blocks it in block mode.
+   */
+  anomaly?: { model: AnomalyModel; id?: string; action?: 'log' | 'block' };
 }
 
 /** The validated, frozen configuration that detectors and the engine read. */
@@ -66,6 +73,11 @@ export interface CompiledConfig {
   readonly allowedMethods: ReadonlySet<string>;
   readonly origins: readonly string[];
   readonly model: ClassifierModel | null;
+  readonly anomaly: {
+    readonly model: AnomalyModel;
+    readonly id: string;
+    readonly action: 'log' | 'block';
+  } | null;
 }
 
 export interface CompiledExclusion {
@@ -157,6 +169,13 @@ export function compileConfig(config: EngineConfig = {}): CompiledConfig {
   });
   if (config.model !== undefined && !isClassifierModel(config.model))
     throw new ConfigError('model', 'expected a model object returned by decodeModel()');
+  const an = config.anomaly;
+  if (an !== undefined) {
+    if (an === null || typeof an !== 'object' || !(an.model instanceof AnomalyModel))
+      throw new ConfigError('anomaly.model', 'expected a model returned by decodeAnomalyModel()');
+    if (an.action !== undefined && an.action !== 'log' && an.action !== 'block')
+      throw new ConfigError('anomaly.action', 'must be log or block');
+  }
   return Object.freeze({
     mode,
     sensitivity,
@@ -168,5 +187,8 @@ export function compileConfig(config: EngineConfig = {}): CompiledConfig {
     allowedMethods: new Set(allowed),
     origins: Object.freeze(origins),
     model: config.model ?? null,
+    anomaly: an
+      ? Object.freeze({ model: an.model, id: an.id ?? 'anomaly', action: an.action ?? 'log' })
+      : null,
   });
 }

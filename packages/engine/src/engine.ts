@@ -13,6 +13,16 @@ import { DETECTORS } from './detectors/registry.js';
 import type { Detector, Reporter, RuleDef } from './detectors/detector.js';
 import { Kind, type Value, type ViewName } from './value.js';
 import { scoreParsed, explainParsed } from './ml/model.js';
+import { scoreAnomaly } from './anomaly/anomaly-model.js';
+
+/** Learning mode's rule: the request deviates from the site's learned profile. */
+export const ANOMALY_RULE: RuleDef = Object.freeze({
+  id: 'anomaly.request',
+  version: 1,
+  severity: 'info',
+  confidence: 0.7,
+  description: "The request deviates from the site's learned traffic profile (learning mode)",
+});
 
 /** The classifier's rule: its severity follows the score (see `mlSeverity`). */
 export const ML_RULE: RuleDef = Object.freeze({
@@ -92,6 +102,7 @@ export function createEngine(config?: EngineConfig): Engine {
   const requestDetectors = detectors.filter((d) => d.inspectRequest);
   const model = cfg.model;
   if (model) rules.set(ML_RULE.id, { def: ML_RULE, cls: 'ml' });
+  if (cfg.anomaly) rules.set(ANOMALY_RULE.id, { def: ANOMALY_RULE, cls: 'anomaly' });
   const hasExclusions = cfg.exclusions.length > 0;
   // Header values repeat across requests (user agents, accept lists): remember the ones that gave no
   // report at all and skip them next time. Detectors are pure functions of the value, so the verdict
@@ -152,7 +163,24 @@ export function createEngine(config?: EngineConfig): Engine {
       }
     }
     for (const d of requestDetectors) d.inspectRequest!(parsed, report);
-    if (!model) return { verdict: decide(findings, cfg), parsed };
+    const anomaly = cfg.anomaly;
+    let anomalyScore = -1;
+    if (anomaly) {
+      const a = scoreAnomaly(anomaly.model, parsed);
+      anomalyScore = a.score;
+      if (a.anomalous) {
+        const evidence = a.reasons.length ? a.reasons.join('; ') : 'unusual combination of request features';
+        push(
+          ANOMALY_RULE.id,
+          'request',
+          evidence,
+          [],
+          a.score,
+          anomaly.action === 'block' ? 'critical' : 'info',
+        );
+      }
+    }
+    if (!model) return { verdict: finish(decide(findings, cfg), anomalyScore), parsed };
     const score = scoreParsed(model, parsed);
     const sev = mlSeverity(score, model.thresholds);
     if (sev) {
@@ -171,7 +199,19 @@ export function createEngine(config?: EngineConfig): Engine {
     }
     const verdict = decide(findings, cfg);
     verdict.ml = { score: Math.round(score * 10000) / 10000, model: model.id };
-    return { verdict, parsed };
+    return { verdict: finish(verdict, anomalyScore), parsed };
+  }
+
+  /** Learning mode's part of the verdict: its score, and an anomaly is never silently allowed. */
+  function finish(verdict: Verdict, anomalyScore: number): Verdict {
+    const anomaly = cfg.anomaly;
+    if (!anomaly || anomalyScore < 0) return verdict;
+    verdict.anomaly = { score: Math.round(anomalyScore * 10000) / 10000, model: anomaly.id };
+    if (verdict.findings.some((f) => f.rule === ANOMALY_RULE.id)) {
+      if (anomaly.action === 'block' && cfg.mode === 'block') verdict.action = 'block';
+      else if (verdict.action === 'allow') verdict.action = 'log';
+    }
+    return verdict;
   }
 
   return Object.freeze({

@@ -78,6 +78,8 @@ export interface Verdict {
   severity: Severity;
   findings: Finding[];
   ml?: { score: number; model: string };
+  /** Learning mode's score (0..1) when an anomaly model is loaded. */
+  anomaly?: { score: number; model: string };
 }
 
 export const EVIDENCE_MAX_CHARS = 160;
