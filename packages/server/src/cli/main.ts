@@ -13,6 +13,8 @@ import { loadConfig } from '../config/config.js';
 import { runTrainAnomaly } from '../learn/index.js';
 import { runDatasetCommand } from '../dataset/index.js';
 import { runSimulate } from '../simulate/index.js';
+import type { ModelChoice } from '../models/load-models.js';
+import { runModelCommand } from '../models/model-command.js';
 import {
   runApiKeyCreate,
   runApiKeyList,
@@ -74,11 +76,17 @@ Usage:
                                              seeded traffic: benign browsing, API calls and forms, signature
                                              and obfuscated attacks, multi-source scenarios (X-Forwarded-For);
                                              loopback targets only unless --allow-remote
+  palisade model list | activate FILE|ID [--corpus DIR] [--force] | deactivate classifier|anomaly [--db PATH]
+                                             the model registry: a candidate is compared with the model in
+                                             service (corpus holdout, analyst labels) before it goes live
   palisade label EVENT_ID attack|benign|clear [--db PATH]
                                              mark an event a true or false positive (feeds palisade train)
 
 Options for scan, eval, bench:
   --config FILE        engine configuration (JSON; see README "Engine configuration")
+  --no-ml              without the trained classifier (to measure its effect)
+  --model FILE         another classifier than the shipped default
+  --anomaly FILE       an anomaly model (palisade train anomaly); --anomaly-action log|block
   --mode block|monitor
   --sensitivity low|balanced|high|paranoid
 Options for ingest and parse:
@@ -108,6 +116,25 @@ function timeOpts(
   return o;
 }
 
+/** `--no-ml`, `--model FILE`, `--anomaly FILE`, `--anomaly-action log|block`. */
+function modelChoice(v: {
+  'no-ml'?: boolean;
+  model?: string;
+  anomaly?: string;
+  'anomaly-action'?: string;
+}): ModelChoice {
+  if (v['no-ml'] && v.model !== undefined)
+    throw new PalisadeError('PAL_ERR_CLI_USAGE', '--no-ml and --model exclude each other');
+  const action = v['anomaly-action'];
+  if (action !== undefined && action !== 'log' && action !== 'block')
+    throw new PalisadeError('PAL_ERR_CLI_USAGE', '--anomaly-action must be log or block');
+  return {
+    classifier: v['no-ml'] ? 'off' : v.model !== undefined ? { file: v.model } : 'default',
+    anomaly: v.anomaly !== undefined ? { file: v.anomaly } : 'default',
+    ...(action ? { anomalyAction: action } : {}),
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '-h' || command === '--help' || command === 'help') {
@@ -123,6 +150,8 @@ export async function main(argv: string[]): Promise<number> {
       return runDatasetCommand(rest);
     case 'simulate':
       return runSimulate(rest);
+    case 'model':
+      return runModelCommand(rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,
@@ -154,6 +183,10 @@ export async function main(argv: string[]): Promise<number> {
       follow: { type: 'boolean', short: 'f' },
       'time-zone': { type: 'string' },
       year: { type: 'string' },
+      'no-ml': { type: 'boolean' },
+      model: { type: 'string' },
+      anomaly: { type: 'string' },
+      'anomaly-action': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -161,7 +194,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const engineOpts = { config: values.config, mode: values.mode, sensitivity: values.sensitivity };
+  const engineOpts = {
+    config: values.config,
+    mode: values.mode,
+    sensitivity: values.sensitivity,
+    models: modelChoice(values),
+  };
   // serve, proxy and the store commands read the server configuration (file + env + flags).
   const serverConfig = () =>
     loadConfig({
@@ -188,21 +226,21 @@ export async function main(argv: string[]): Promise<number> {
         out: values.out,
       });
     case 'eval':
-      return runEval(buildEngine(engineOpts), resolve(positionals[0] ?? '../shared/corpus'), {
+      return runEval(await buildEngine(engineOpts), resolve(positionals[0] ?? '../shared/corpus'), {
         verbose: values.verbose,
         json: values.json,
         only: values.set,
       });
     case 'bench':
-      return runBench(buildEngine(engineOpts), resolve(positionals[0] ?? '../shared/corpus'), {
+      return runBench(await buildEngine(engineOpts), resolve(positionals[0] ?? '../shared/corpus'), {
         only: values.only === undefined ? undefined : parseSections(values.only),
         quick: values.quick,
         json: values.json,
       });
     case 'demo':
-      return runDemo(buildEngine(engineOpts));
+      return runDemo(await buildEngine(engineOpts));
     case 'rules': {
-      const rules = buildEngine(engineOpts).rules;
+      const rules = (await buildEngine(engineOpts)).rules;
       if (values.json) process.stdout.write(`${JSON.stringify(rules, null, 2)}\n`);
       else
         process.stdout.write(

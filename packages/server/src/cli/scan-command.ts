@@ -10,6 +10,7 @@ import {
 import { Confusion, isDetected, rates, pct } from '../scan/metrics.js';
 import { PalisadeError } from '../errors.js';
 import { explainVerdict } from './explain.js';
+import { loadEngineModels, type ModelChoice } from '../models/load-models.js';
 
 export interface ScanOptions {
   payload?: string;
@@ -21,10 +22,17 @@ export interface ScanOptions {
   sensitivity?: string;
   /** Print the JSON summary instead of the readable table. */
   json?: boolean;
+  /** The classifier and anomaly model (default: the shipped classifier, no anomaly model). */
+  models?: ModelChoice;
 }
 
-/** Loads `--config FILE` (JSON) and applies `--mode`/`--sensitivity` on top. */
-export function buildEngine(opts: Pick<ScanOptions, 'config' | 'mode' | 'sensitivity'>): Engine {
+/**
+ * Loads `--config FILE` (JSON), applies `--mode`/`--sensitivity` on top, and adds the models
+ * (`--no-ml`, `--model FILE`, `--anomaly FILE`).
+ */
+export async function buildEngine(
+  opts: Pick<ScanOptions, 'config' | 'mode' | 'sensitivity' | 'models'>,
+): Promise<Engine> {
   let config: EngineConfig = {};
   if (opts.config) {
     if (!existsSync(opts.config))
@@ -37,8 +45,9 @@ export function buildEngine(opts: Pick<ScanOptions, 'config' | 'mode' | 'sensiti
   }
   if (opts.mode) config = { ...config, mode: opts.mode as EngineConfig['mode'] };
   if (opts.sensitivity) config = { ...config, sensitivity: opts.sensitivity as EngineConfig['sensitivity'] };
+  const { config: models } = await loadEngineModels(opts.models ?? {});
   try {
-    return createEngine(config);
+    return createEngine({ ...config, ...models });
   } catch (e) {
     if (e instanceof ConfigError) throw new PalisadeError('PAL_ERR_ENGINE_CONFIG', e.message);
     throw e;
@@ -132,7 +141,7 @@ export function formatTable(rows: string[][]): string {
 }
 
 export async function runScan(opts: ScanOptions): Promise<number> {
-  const engine = buildEngine(opts);
+  const engine = await buildEngine(opts);
   if (opts.payload !== undefined) {
     const [get, post] = payloadRequests('arg', opts.payload);
     process.stdout.write(`${explainVerdict(`GET ${get.url}`, engine.inspect(get))}\n\n`);

@@ -53,6 +53,11 @@ export interface ServerConfig {
   correlation: CorrelationConfig;
   /** The syslog listener of `serve`: `HOST:PORT` per transport, empty = off; the format of its lines. */
   syslog: { udp: string; tcp: string; format: string };
+  /**
+   * Models: `default` (the store's active model; for the classifier else the shipped one), `off`,
+   * or a model file path. The anomaly finding logs (`log`) or blocks (`block`).
+   */
+  ml: { classifier: string; anomaly: string; anomaly_action: 'log' | 'block' };
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8470';
@@ -113,6 +118,14 @@ const SCHEMA: Schema = {
     type: 'object',
     fields: { udp: { type: 'string' }, tcp: { type: 'string' }, format: { type: 'string' } },
   },
+  ml: {
+    type: 'object',
+    fields: {
+      classifier: { type: 'string' },
+      anomaly: { type: 'string' },
+      anomaly_action: { type: 'enum', values: ['log', 'block'] },
+    },
+  },
 };
 
 /** `PALISADE_X` → config path. Secrets come only from the environment or files, never flags. */
@@ -130,6 +143,8 @@ const ENV: Readonly<Record<string, string>> = {
   PALISADE_PROFILE: 'correlation.profile',
   PALISADE_SYSLOG_UDP: 'syslog.udp',
   PALISADE_SYSLOG_TCP: 'syslog.tcp',
+  PALISADE_ML: 'ml.classifier',
+  PALISADE_ANOMALY: 'ml.anomaly',
 };
 
 function defaults(dataDir: string, configDir: string): ServerConfig {
@@ -158,6 +173,7 @@ function defaults(dataDir: string, configDir: string): ServerConfig {
     },
     correlation: profileConfig('default'),
     syslog: { udp: '', tcp: '', format: 'auto' },
+    ml: { classifier: 'default', anomaly: 'default', anomaly_action: 'log' },
   };
 }
 
@@ -211,6 +227,8 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
     );
   }
   merged.db = resolve(cwd, merged.db);
+  for (const k of ['classifier', 'anomaly'] as const)
+    if (merged.ml[k] !== 'default' && merged.ml[k] !== 'off') merged.ml[k] = resolve(cwd, merged.ml[k]);
   if (merged.enrich.abuseipdb && !merged.enrich.abuseipdb.api_key)
     throw new PalisadeError('PAL_ERR_CONFIG', 'enrich.abuseipdb.api_key: required when abuseipdb is set');
   if (merged.enrich.abuseipdb) merged.enrich.abuseipdb.threshold ??= 50;

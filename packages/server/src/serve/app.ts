@@ -105,6 +105,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       version: opts.version,
       uptime_s: Math.round((Date.now() - started) / 1000),
       queue: { depth: w.queued, written: w.written, dropped: w.dropped },
+      models: pipeline.models,
     };
   }
 

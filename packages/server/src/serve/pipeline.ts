@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { createEngine, type Engine, type SecurityEvent } from '@palisade/engine';
 import type { ServerConfig } from '../config/config.js';
+import { loadEngineModels, type LoadedModels, type ModelChoice } from '../models/load-models.js';
 import { DropError, type EventSink } from '../sink.js';
 import {
   openStore,
@@ -30,6 +31,8 @@ import { createIncidentFlow, type IncidentFlow } from '../correlate/flow.js';
 
 export interface Pipeline {
   engine: Engine;
+  /** The models the engine runs with (ids and where they came from). */
+  models: LoadedModels;
   store: Store;
   writer: Writer;
   enricher: Enricher;
@@ -66,6 +69,12 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
+/** The server config's `ml` section as a model choice. */
+export function modelChoiceOf(ml: ServerConfig['ml']): ModelChoice {
+  const pick = (v: string) => (v === 'default' || v === 'off' ? v : { file: v });
+  return { classifier: pick(ml.classifier), anomaly: pick(ml.anomaly), anomalyAction: ml.anomaly_action };
+}
+
 /** Settings key of the incident configuration saved through the API. */
 export const INCIDENT_CONFIG_SETTING = 'incident_config';
 
@@ -79,9 +88,20 @@ export async function openPipeline(
   } = {},
 ): Promise<Pipeline> {
   const log = opts.log ?? (() => undefined);
-  const engine = createEngine(config.engine);
   const keyring = loadKeyring({ dataDir: config.data_dir });
   const store = await openStore({ path: config.db, keyring });
+  const { config: modelConfig, loaded: models } = await loadEngineModels(
+    modelChoiceOf(config.ml),
+    store,
+  ).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
+  const engine = createEngine({ ...config.engine, ...modelConfig });
+  log(
+    `models: classifier ${models.classifier ? `${models.classifier.id} (${models.classifier.from})` : 'off'}, ` +
+      `anomaly ${models.anomaly ? `${models.anomaly.id} (${models.anomaly.from}, ${models.anomaly.action})` : 'none'}`,
+  );
   const writer = createWriter(store, {
     maxQueue: config.writer.max_queue,
     batchSize: config.writer.batch_size,
@@ -225,6 +245,7 @@ export async function openPipeline(
 
   return {
     engine,
+    models,
     store,
     writer,
     enricher,
