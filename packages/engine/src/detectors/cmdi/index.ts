@@ -1,6 +1,7 @@
 import { type DetectorFactory, type Reporter, type RuleDef, snippet } from '../detector.js';
 import { ARGS, Flag, Kind, type Value } from '../../value.js';
 import type { ParsedRequest } from '../../request/parse-request.js';
+import { isStructuredHeader } from '../header-names.js';
 import { htmlEntityDecode, jsDecode, urlDecodeFixpoint } from '../../decode/index.js';
 import {
   BARE_OK,
@@ -22,31 +23,32 @@ import {
  * `rock|paper`, `a; b`) fails either the vocabulary or the argument test.
  */
 
+/** Version 2: custom request headers are read like arguments (only standard headers get the header mode). */
 const RULES: readonly RuleDef[] = [
   {
     id: 'cmdi.separator-command',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.9,
     description: 'A shell separator followed by a command (`;id`, `| cat /etc/passwd`, `&& ping -n 21 x`)',
   },
   {
     id: 'cmdi.soft-separator-command',
-    version: 1,
+    version: 2,
     severity: 'high',
     confidence: 0.6,
     description: 'A prose-like separator (`word & x`, `word;x`) followed by a command with a weak argument',
   },
   {
     id: 'cmdi.substitution',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.9,
     description: 'Command substitution with a command inside: `$(whoami)`, backticks',
   },
   {
     id: 'cmdi.obfuscated-command',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.9,
     description:
@@ -54,63 +56,63 @@ const RULES: readonly RuleDef[] = [
   },
   {
     id: 'cmdi.ifs',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.95,
     description: 'Shell field-separator tricks used to avoid spaces: `${IFS}`, `$IFS$9`',
   },
   {
     id: 'cmdi.shellshock',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.99,
     description: 'Shellshock function definition `() { :;};` (CVE-2014-6271)',
   },
   {
     id: 'cmdi.reverse-shell',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.95,
     description: 'Reverse-shell building blocks: `/dev/tcp/`, `nc -e`, `bash -i`, `0>&1`',
   },
   {
     id: 'cmdi.command-line',
-    version: 1,
+    version: 2,
     severity: 'high',
     confidence: 0.7,
     description: 'The value is a command line: a command with shell arguments (`uname -a`, `wget http://x`)',
   },
   {
     id: 'cmdi.bare-command',
-    version: 1,
+    version: 2,
     severity: 'medium',
     confidence: 0.5,
     description: 'The value is exactly a distinctive command name (`whoami`, `systeminfo`)',
   },
   {
     id: 'cmdi.exec-call',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.9,
     description: 'A process-spawning call with a shell command string: `system(\'id\')`, `popen("ls")`',
   },
   {
     id: 'cmdi.ssi-exec',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.95,
     description: 'Server-side include exec directive `<!--#exec cmd=...-->`',
   },
   {
     id: 'cmdi.ssi-directive',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.9,
     description: 'Server-side include directive `<!--#include virtual=...-->`, `<!--#echo var=...-->`',
   },
   {
     id: 'cmdi.glob-path',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.85,
     description: 'A glob pattern that expands to a shell or a sensitive file (`/???/??t`, `/e[t]c/pas[s]wd`)',
@@ -124,7 +126,7 @@ const RULES: readonly RuleDef[] = [
   },
   {
     id: 'cmdi.powershell',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.9,
     description: 'PowerShell download-and-run idioms: `IEX(`, `DownloadString(`, `-EncodedCommand`',
@@ -1007,13 +1009,18 @@ export const createCmdiDetector: DetectorFactory = () => ({
   rules: RULES,
   kinds: ARGS | Kind.header | Kind.pathSegment | Kind.path | Kind.bodyRaw,
   inspectValue(v: Value, report: Reporter): void {
-    // Headers other than the two that carry free text (user-agent, referer) and path segments get only
-    // the certain markers; the whole path gets the separator scan too.
+    // Standard headers (accept, authorization, sec-ch-ua, ...) and path segments get only the certain
+    // markers; the whole path gets the separator scan too. The free-text user-agent and referer and
+    // custom headers (`x-forwarded-host`, `x-api-key`), which applications pass on, are read like
+    // arguments.
     const mode =
       (v.kind & Kind.path) !== 0
         ? Mode.Path
         : (v.kind & Kind.pathSegment) !== 0 ||
-            ((v.kind & Kind.header) !== 0 && v.name !== 'user-agent' && v.name !== 'referer')
+            ((v.kind & Kind.header) !== 0 &&
+              v.name !== 'user-agent' &&
+              v.name !== 'referer' &&
+              isStructuredHeader(v.name))
           ? Mode.Header
           : Mode.Arg;
     const sink: Sink = (rule, evidence) => report.value(rule, v, 'norm', evidence);

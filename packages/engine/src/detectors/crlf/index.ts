@@ -12,14 +12,14 @@ import { ARGS, Flag, Kind, type Value } from '../../value.js';
 const RULES: readonly RuleDef[] = [
   {
     id: 'crlf.header-injection',
-    version: 1,
+    version: 2,
     severity: 'critical',
     confidence: 0.9,
     description: 'A line break followed by an HTTP header that changes the response (`%0d%0aSet-Cookie:`)',
   },
   {
     id: 'crlf.generic-header',
-    version: 1,
+    version: 2,
     severity: 'high',
     confidence: 0.7,
     description: 'A line break followed by `Name:` in a query, cookie, header or path value',
@@ -105,6 +105,38 @@ const isBreak = (c: number) => c === 10 || c === 13 || c === 0x560a || c === 0x5
 const isNameChar = (c: number) =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 95;
 
+/** Header names that are also English words: in a body field they need an HTTP-looking value. */
+const WORD_HEADERS: ReadonlySet<string> = new Set([
+  'location',
+  'link',
+  'refresh',
+  'host',
+  'cookie',
+  'connection',
+  'upgrade',
+  'vary',
+  'status',
+  'expect',
+  'authorization',
+]);
+/** The start of a header value as a server writes it: a URL, a path, `<url>`, a number or `*`. */
+const HTTP_VALUE = /^[ \t]*(?:https?:|\/|<|\d|\*)/i;
+
+/**
+ * Whether a body field is a header injection rather than pasted text: the value opens with its line
+ * break, or with one short token (`en`, `/home`) before it as a parameter value would, and the header
+ * after it is HTTP-only (`Set-Cookie`, `Access-Control-Allow-Origin`) or an English-word name
+ * (`Location`) with a URL, path or number for its value. `colon` is the index of the header's `:`.
+ */
+function isInjectedHead(s: string, first: number, name: string, colon: number): boolean {
+  if (first > 64) return false;
+  for (let i = 0; i < first; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9) return false;
+  }
+  return !WORD_HEADERS.has(name) || HTTP_VALUE.test(s.slice(colon + 1, colon + 16));
+}
+
 /** Creates the CRLF / response-splitting detector. */
 export const createCrlfDetector: DetectorFactory = () => ({
   class: 'crlf',
@@ -133,6 +165,7 @@ export const createCrlfDetector: DetectorFactory = () => ({
       (v.kind & (Kind.path | Kind.pathSegment | Kind.argName | Kind.cookieName | Kind.headerName)) !== 0;
     let generic = -1;
     let genericName = '';
+    const first = s.search(BREAK);
     for (let i = 0; i < s.length; i++) {
       if (!isBreak(s.charCodeAt(i))) continue;
       let k = i + 1;
@@ -159,7 +192,7 @@ export const createCrlfDetector: DetectorFactory = () => ({
       while (c < s.length && (s[c] === ' ' || s[c] === '\t' || s[c] === '\r' || s[c] === '\u560d')) c++;
       if (s[c] !== ':') continue;
       const name = s.slice(k, e).toLowerCase();
-      if (DANGEROUS_HEADERS.has(name) && !inBody) {
+      if (DANGEROUS_HEADERS.has(name) && (!inBody || (i === first && isInjectedHead(s, first, name, c)))) {
         report.value('crlf.header-injection', v, 'url', snippet(s, i, e - i + 8, 120));
         return;
       }
@@ -176,6 +209,9 @@ export const createCrlfDetector: DetectorFactory = () => ({
       if (inBody) {
         if (DANGEROUS_HEADERS.has(genericName))
           report.value('crlf.body-header-line', v, 'url', snippet(s, generic, 20, 120));
+        // `\nX-Injected: 1` opening a field is a header line, as in a query (a dashed name is no prose)
+        else if (generic === first && genericName.indexOf('-') > 0 && isInjectedHead(s, first, '', 0))
+          report.value('crlf.generic-header', v, 'url', snippet(s, generic, 20, 120));
       } else report.value('crlf.generic-header', v, 'url', snippet(s, generic, 20, 120));
     }
   },

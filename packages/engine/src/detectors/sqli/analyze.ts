@@ -34,15 +34,6 @@ export type SqlRule =
   | 'breakout'
   | 'expression';
 
-/** Rules that stay on for headers and cookies, where free text is common and a mistake costs more. */
-export const STRICT_RULES: ReadonlySet<SqlRule> = new Set<SqlRule>([
-  'union',
-  'stacked',
-  'time',
-  'error',
-  'file',
-]);
-
 /** Keywords that structure a query: never an operand. */
 const CLAUSE = new Set(
   `from where as limit offset into values having procedure join inner left right outer cross natural on

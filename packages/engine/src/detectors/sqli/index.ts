@@ -1,10 +1,12 @@
 import type { DetectorFactory, RuleDef } from '../detector.js';
 import { ARGS, Flag, Kind, type Value } from '../../value.js';
-import { analyzeSql, STRICT_RULES, type SqlRule } from './analyze.js';
+import { analyzeSql, type SqlRule } from './analyze.js';
+import { isStructuredHeader } from '../header-names.js';
 
+/** Version 2: every rule but breakout and expression reads cookies and custom headers too. */
 const rule = (name: SqlRule, confidence: number, description: string): RuleDef => ({
   id: `sqli.${name}`,
-  version: 1,
+  version: name === 'breakout' || name === 'expression' ? 1 : 2,
   severity: 'critical',
   confidence,
   description,
@@ -30,8 +32,11 @@ const RULES: readonly RuleDef[] = [
   rule('expression', 0.8, 'The whole value is a SQL expression on server data: length(version()), case when'),
 ];
 
-/** Header names whose values carry injections in the wild (logged by apps, used in analytics queries). */
-const HEADERS = new Set(['user-agent', 'referer', 'x-forwarded-for']);
+/**
+ * The loosest rules, which read any quote-then-operator text as SQL: kept for arguments and the free
+ * text of user-agent and referer, not for cookies and custom headers, where opaque tokens live.
+ */
+const LOOSE_RULES: ReadonlySet<SqlRule> = new Set<SqlRule>(['breakout', 'expression']);
 const KINDS = ARGS | Kind.pathSegment | Kind.header | Kind.bodyRaw;
 /** A short unparsed body (no content type and no `name=`) is read like one argument, as servers do. */
 const MAX_RAW_BODY = 2048;
@@ -83,17 +88,25 @@ export const createSqliDetector: DetectorFactory = () => ({
   rules: RULES,
   kinds: KINDS,
   inspectValue(v: Value, report) {
-    // Cookies and headers carry opaque tokens: only the unmistakable rules there. The user agent and
-    // the referer are free text an attacker writes, read like arguments but for the two loosest rules.
-    const freeHeader = v.kind === Kind.header && (v.name === 'user-agent' || v.name === 'referer');
-    const strict = !freeHeader && (v.kind & (Kind.header | Kind.cookie | Kind.cookieName)) !== 0;
-    if (v.kind === Kind.header && !HEADERS.has(v.name)) return;
+    // Cookies and custom headers (`x-forwarded-host`, `x-custom-data`) are read by applications and
+    // carry injections in the wild, but also opaque tokens: every rule but the loosest two. The user
+    // agent and the referer are free text an attacker writes, read like arguments but for the
+    // comment-terminator and breakout rules. Standard headers (accept, authorization, ...) are syntax.
+    const isHeader = v.kind === Kind.header;
+    const freeHeader = isHeader && (v.name === 'user-agent' || v.name === 'referer');
+    if (isHeader && !freeHeader && isStructuredHeader(v.name)) return;
+    const opaque = !freeHeader && (v.kind & (Kind.header | Kind.cookie | Kind.cookieName)) !== 0;
     if (v.raw.length < 2) return;
     if (v.kind === Kind.bodyRaw && (v.location !== 'body' || v.raw.length > MAX_RAW_BODY)) return;
+    // Words and spaces alone (`drop me`, `please drop off`) break out of nothing: in a cookie or a
+    // custom header only the surest readings of them count (`1 union select 1`), and no statement
+    // without a `;` before it.
+    const wordsOnly = opaque && (v.flags & SQL_PUNCTUATION) === 0;
     const emit = (s: string, view: 'lower' | 'url') => {
       if (s.length > MAX_LEN) s = s.slice(0, MAX_LEN);
       for (const h of analyzeSql(s)) {
-        if (strict && !STRICT_RULES.has(h.rule)) continue;
+        if (opaque && LOOSE_RULES.has(h.rule)) continue;
+        if (wordsOnly && (h.confidence < 0.9 || h.rule === 'stacked')) continue;
         if (freeHeader && (h.rule === 'comment_terminator' || h.rule === 'breakout')) continue;
         const start = Math.max(0, h.pos - 20);
         report.value(`sqli.${h.rule}`, v, view, s.slice(start, start + 120), h.confidence);

@@ -20,7 +20,38 @@ export interface HostInfo {
   literal: boolean;
   /** An RFC 1918 private IPv4 (10/8, 172.16/12, 192.168/16): internal, but also every intranet's URLs. */
   private?: boolean;
+  /** The server itself: 127/8, 0.0.0.0, `::1`, `::`, `localhost` and names that resolve to 127.0.0.1. */
+  loopback?: boolean;
 }
+
+/** Whether an IPv4 address is the host itself (127/8 or 0.0.0.0, which Linux connects to locally). */
+function isLoopbackV4(a: number): boolean {
+  return a >>> 24 === 127 || a === 0;
+}
+
+/** Whether IPv6 groups are `::1`, `::` or an IPv4-mapped loopback. */
+function isLoopbackV6(g: number[]): boolean {
+  if (!g.slice(0, 5).every((x) => x === 0)) return false;
+  if (g[5] === 0 && g[6] === 0) return g[7] === 1 || g[7] === 0;
+  return (g[5] === 0xffff || g[5] === 0) && isLoopbackV4(((g[6]! << 16) | g[7]!) >>> 0);
+}
+
+/** Names that resolve to the loopback address by convention or public wildcard DNS. */
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set([
+  'localhost',
+  'localhost.localdomain',
+  'localhost4',
+  'localhost4.localdomain4',
+  'localhost6',
+  'localhost6.localdomain6',
+  'ip6-localhost',
+  'ip6-loopback',
+  'ipv6-localhost',
+  'ipv6-loopback',
+  'localtest.me',
+  'lvh.me',
+  'vcap.me',
+]);
 
 /** Whether an IPv4 address is in an RFC 1918 block. */
 export function isPrivateV4(a: number): boolean {
@@ -217,11 +248,11 @@ export function classifyHost(raw: string): HostInfo | null {
     const end = h.indexOf(']');
     const g = parseIPv6(h.slice(1, end < 0 ? undefined : end));
     if (!g) return null;
-    return { cls: classifyV6(g), obfuscated: false, literal: true };
+    return { cls: classifyV6(g), obfuscated: false, literal: true, loopback: isLoopbackV6(g) };
   }
   if (h.indexOf(':') >= 0 && /^[0-9a-f:.%]+$/.test(h)) {
     const g = parseIPv6(h);
-    if (g) return { cls: classifyV6(g), obfuscated: false, literal: true };
+    if (g) return { cls: classifyV6(g), obfuscated: false, literal: true, loopback: isLoopbackV6(g) };
   }
   if (/^[0-9a-fx.]+$/.test(h) && /^[0-9]|^0x/.test(h)) {
     const v4 = parseIPv4(h);
@@ -231,10 +262,14 @@ export function classifyHost(raw: string): HostInfo | null {
         obfuscated: !v4.canonical,
         literal: true,
         private: isPrivateV4(v4.addr),
+        loopback: isLoopbackV4(v4.addr),
       };
   }
   if (METADATA_NAMES.has(h)) return { cls: HostClass.Metadata, obfuscated: false, literal: false };
-  if (INTERNAL_NAMES.has(h)) return { cls: HostClass.Internal, obfuscated: false, literal: false };
+  if (INTERNAL_NAMES.has(h))
+    return { cls: HostClass.Internal, obfuscated: false, literal: false, loopback: LOOPBACK_NAMES.has(h) };
+  if (h.endsWith('.localhost'))
+    return { cls: HostClass.Internal, obfuscated: false, literal: false, loopback: true };
   for (const suf of INTERNAL_SUFFIXES)
     if (h.endsWith(suf)) return { cls: HostClass.Internal, obfuscated: false, literal: false };
   for (const suf of WILDCARD_DNS) {

@@ -28,10 +28,18 @@ const RULES: readonly RuleDef[] = [
   },
   {
     id: 'ssrf.internal-host',
-    version: 1,
+    version: 2,
     severity: 'high',
     confidence: 0.7,
     description: 'A user-supplied URL to a loopback, private or link-local host (`http://127.0.0.1/admin`)',
+  },
+  {
+    id: 'ssrf.loopback-fetch',
+    version: 1,
+    severity: 'critical',
+    confidence: 0.85,
+    description:
+      'A URL to the server itself (`http://localhost/server-status`, `http://127.0.0.1:6379/`) in a parameter the server fetches (url, webhook, callback, feed, image)',
   },
   {
     id: 'ssrf.dangerous-scheme',
@@ -74,6 +82,13 @@ const UNUSUAL_SCHEMES: ReadonlySet<string> = new Set([
 /** Parameter names that carry a URL or a host, so a scheme-less `localhost/` is one too. */
 const URL_NAME =
   /(?:^|[_.-])(?:url|uri|link|href|src|dest|destination|redirect|return|returnto|next|continue|callback|webhook|endpoint|target|proxy|host|hostname|domain|site|feed|image|img|avatar|icon|fetch|load|forward|remote|addr|address)(?:$|[_.\-[])|(?:url|uri)$/i;
+/**
+ * URL-named parameters a browser navigates to rather than the server fetching them (`redirect_uri`,
+ * `next`, `return_to`): a loopback URL there is how native apps and local development sign in
+ * (RFC 8252 loopback redirects), so it stays `ssrf.internal-host`.
+ */
+const NAV_NAME =
+  /(?:^|[_.-])(?:redirect|return|returnto|next|continue|forward|dest|destination|goto|back|oauth_callback|success|cancel|failure)(?:$|[_.\-[])/i;
 const HOSTISH = /^[\w.\-[\]:%\u3002\uff0e\uff61]{1,255}(?:[/:?#]|$)/;
 
 interface Candidate {
@@ -173,6 +188,7 @@ export const createSsrfDetector: DetectorFactory = () => ({
     const raw = v.raw;
     if (raw.length < 3) return;
     const urlName = URL_NAME.test(v.name);
+    const fetchName = urlName && !NAV_NAME.test(v.name);
     if (v.isPlain && raw.indexOf(':') < 0 && !urlName) return;
     const s = v.view('lower');
     if (s.indexOf(':') < 0 && s.indexOf('/') < 0 && s.indexOf('[') < 0 && !urlName) return;
@@ -198,6 +214,9 @@ export const createSsrfDetector: DetectorFactory = () => ({
         // an intranet address in a parameter not meant for URLs: remote-include probes and intranet
         // links look the same; the rfi detector judges those
         continue;
+      } else if (c.info.cls === HostClass.Internal && c.info.loopback && fetchName) {
+        rule = 'ssrf.loopback-fetch';
+        r = 3.5;
       } else if (c.info.cls === HostClass.Internal) {
         rule = 'ssrf.internal-host';
         r = 3;
