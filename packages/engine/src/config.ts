@@ -42,6 +42,13 @@ export interface EngineConfig {
   /** Override the block threshold of the sensitivity level. */
   block_threshold?: number;
   limits?: Partial<Limits>;
+  /**
+   * A body over `limits.max_body_bytes`: `inspect_partial` (default, ModSecurity's ProcessPartial)
+   * inspects its first part and reports `protocol.limit_exceeded` (low); `block` also reports
+   * `protocol.body_limit_rejected` (critical), like `SecRequestBodyLimitAction Reject`. Multipart
+   * uploads and binary bodies are exempt (like SecRequestBodyNoFilesLimit).
+   */
+  body_limit_action?: 'inspect_partial' | 'block';
   exclusions?: Exclusion[];
   /** Rules switched off everywhere (ids or `prefix.*`). */
   disabled_rules?: string[];
@@ -67,6 +74,7 @@ export interface CompiledConfig {
   readonly sensitivity: Sensitivity;
   readonly blockThreshold: number;
   readonly limits: Readonly<Limits>;
+  readonly bodyLimitAction: 'inspect_partial' | 'block';
   readonly exclusions: readonly CompiledExclusion[];
   readonly isDisabled: (rule: string) => boolean;
   readonly classes: ReadonlySet<AttackClass> | null;
@@ -127,6 +135,9 @@ export function compileConfig(config: EngineConfig = {}): CompiledConfig {
   const blockThreshold = config.block_threshold ?? BLOCK_THRESHOLDS[sensitivity];
   if (!Number.isFinite(blockThreshold) || blockThreshold <= 0)
     throw new ConfigError('block_threshold', 'expected a positive number');
+  const bodyLimitAction = config.body_limit_action ?? 'inspect_partial';
+  if (bodyLimitAction !== 'inspect_partial' && bodyLimitAction !== 'block')
+    throw new ConfigError('body_limit_action', 'must be inspect_partial or block');
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [k, v] of Object.entries(config.limits ?? {})) {
     if (!(k in DEFAULT_LIMITS)) throw new ConfigError(`limits.${k}`, 'unknown limit');
@@ -181,6 +192,7 @@ export function compileConfig(config: EngineConfig = {}): CompiledConfig {
     sensitivity,
     blockThreshold,
     limits: Object.freeze(limits),
+    bodyLimitAction,
     exclusions: Object.freeze(exclusions),
     isDisabled: disabled ?? (() => false),
     classes: config.classes ? new Set(config.classes) : null,

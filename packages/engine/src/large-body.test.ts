@@ -156,6 +156,47 @@ describe('large legitimate bodies are inspected in part, not blocked', () => {
   });
 });
 
+describe('body_limit_action: block refuses what it cannot read whole', () => {
+  const strict = createEngine({ body_limit_action: 'block' });
+  it('blocks a text body over max_body_bytes, whatever hides past the window', () => {
+    const r: RequestRecord = {
+      method: 'POST',
+      url: '/posts',
+      headers: H('application/x-www-form-urlencoded'),
+      body: `a=${'x'.repeat(140_000)}&q=${encodeURIComponent("1' UNION SELECT password FROM users--")}`,
+    };
+    expect(engine.inspect(r).action).toBe('log');
+    const v = strict.inspect(r);
+    expect(v.action).toBe('block');
+    expect(rules(v)).toContain('protocol.body_limit_rejected@body');
+  });
+  it('leaves multipart uploads, binary bodies, cuts by the caller and small bodies alone', () => {
+    for (const [, r] of benign) {
+      const v = strict.inspect(r);
+      if (/multipart|image|octet/.test(String(r.headers?.['content-type'])))
+        expect(v.action).not.toBe('block');
+    }
+    const png1 = png(200_000, 3);
+    expect(
+      strict.inspect({ method: 'PUT', url: '/a.png', headers: H('image/png'), body: png1 }).action,
+    ).not.toBe('block');
+    const cut: RequestRecord = {
+      method: 'POST',
+      url: '/p',
+      headers: H('text/plain'),
+      body: 'abc',
+      body_truncated: true,
+    };
+    expect(rules(strict.inspect(cut))).toEqual(['protocol.limit_exceeded@body']);
+    expect(
+      strict.inspect({ method: 'POST', url: '/p', headers: H('text/plain'), body: 'hello' }).action,
+    ).toBe('allow');
+  });
+  it('refuses an unknown action', () => {
+    expect(() => createEngine({ body_limit_action: 'drop' as 'block' })).toThrow(/body_limit_action/);
+  });
+});
+
 describe('an attack in the inspected part of a large body still blocks', () => {
   const attacks: [string, string, RequestRecord][] = [
     [

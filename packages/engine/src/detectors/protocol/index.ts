@@ -64,6 +64,12 @@ const RULES: readonly RuleDef[] = [
     0.3,
     'a size limit was exceeded; the request was inspected in part (the rest was not inspected)',
   ),
+  r(
+    'body_limit_rejected',
+    'critical',
+    0.6,
+    'body over max_body_bytes with body_limit_action: block (the uninspected rest could hide anything)',
+  ),
   r('invalid_encoding', 'low', 0.5, 'malformed percent-encoding'),
   r('malformed_body', 'low', 0.4, 'body does not parse as its declared format'),
   r('null_byte', 'critical', 0.85, 'NUL byte in the request-target, an argument, a name or a header'),
@@ -382,6 +388,7 @@ const SENSITIVE_HOP = new Set([
 /** Creates the protocol detector. */
 export const createProtocolDetector: DetectorFactory = (config) => {
   const allowed = config.allowedMethods;
+  const rejectLargeBodies = config.bodyLimitAction === 'block';
   // Proposed config flag (see the file comment); absent from CompiledConfig today, so off.
   const requireHost = (config as { readonly requireHost?: boolean }).requireHost === true;
 
@@ -421,6 +428,15 @@ export const createProtocolDetector: DetectorFactory = (config) => {
     const body = notes.findIndex((n) => n.location === 'body');
     if (body > 0) notes.unshift(notes.splice(body, 1)[0]!);
     report.request('protocol.limit_exceeded', notes[0]!.location, notes[0]!.evidence);
+    // Fail closed on a body the engine could not read whole, when asked to; a cut the capturing
+    // side made (body_truncated) is its own limit, and uploads and binary bodies are exempt.
+    if (
+      rejectLargeBodies &&
+      req.bodyBytes > config.limits.max_body_bytes &&
+      req.bodyFormat !== 'multipart' &&
+      !isBinaryMedia(req.contentType)
+    )
+      report.request('protocol.body_limit_rejected', 'body', notes[0]!.evidence);
     if (notes.length === 1) return;
     let evidence = notes[1]!.evidence;
     for (let i = 2; i < notes.length; i++) evidence += `; ${notes[i]!.location}: ${notes[i]!.evidence}`;
