@@ -28,3 +28,4 @@ export {
   DEFAULT_PROFILE_CAPS as DEFAULT_ANOMALY_CAPS,
   type ProfileCaps as AnomalyProfileCaps,
 } from './profile.js';
+export { createPrng, fnv1a, type Prng } from './prng.js';

@@ -1,11 +1,10 @@
-/** A small seeded PRNG (mulberry32): reproducible demo traffic and test samples. Not for secrets. */
+import { createPrng } from '@palisade/engine';
+
+/**
+ * The engine's seeded PRNG (mulberry32) as 32-bit integers: reproducible demo traffic and test
+ * samples. Not for secrets.
+ */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const next = createPrng(seed);
+  return () => next() * 4294967296;
 }
