@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, parseRequest, DEFAULT_LIMITS, ConfigError, type RequestRecord } from '../index.js';
 import { Featurizer, DEFAULT_VECTORIZER, DENSE_FEATURES, type VectorizerParams } from './features.js';
 import { encodeModel, decodeModel, crc32, ModelFormatError } from './codec.js';
-import { scoreParsed, explainParsed, type ClassifierModel } from './model.js';
+import { scoreParsed, explainParsed, tfidf, type ClassifierModel, type Explanation } from './model.js';
 
 const td = (f: string) => new URL(`./testdata/${f}`, import.meta.url);
 const parse = (r: RequestRecord) => parseRequest(r, DEFAULT_LIMITS);
@@ -31,6 +31,7 @@ describe('feature extraction', () => {
 
   it('counts each character n-gram of 1..5 once per occurrence, digits folded', () => {
     const texts = new Map<number, Set<string>>();
+    const fz = new Featurizer({ ...DEFAULT_VECTORIZER, ngramMin: 1, ngramMax: 5 });
     const f = fz.featurize(parse({ method: 'GET', url: '/ab' }), (id, text, start) => {
       if (start >= 0) (texts.get(id) ?? texts.set(id, new Set()).get(id)!).add(text);
     });
@@ -64,6 +65,32 @@ describe('feature extraction', () => {
     );
     expect(html).toContain('tg:html');
     expect(html.some((t) => t.startsWith('xh:xss.'))).toBe(true);
+  });
+
+  it('aggregates exactly what it emits, and keeps the longest text per feature, request after request', () => {
+    // Requests of every shape: the corpus-like cases, one whose SQL tokens (three quote contexts of
+    // varied one-character tokens) outgrow the table sized for its document, and one at the
+    // document cap; each featurized once in turn, then twice in a row.
+    const tokens = `+-'+' (or@x *!|&&or^~<*)&& a=,"a~<'sleepunion^;or^ "+ or^(~or( );@x~ &&^= -~" @x*(' ~ 1;=:`;
+    const requests: RequestRecord[] = [
+      ...CASES.map((c) => c.request),
+      { method: 'GET', url: `/?q=${encodeURIComponent(tokens)}` },
+      { method: 'GET', url: `/?${Array.from({ length: 200 }, (_, i) => `p${i}=a'b<i>${i}`).join('&')}` },
+    ];
+    for (const r of [...requests, ...requests.flatMap((x) => [x, x])]) {
+      const counts = new Map<number, number>();
+      const longest = new Map<number, string>();
+      const f = fz.featurize(parse(r), (id, text) => {
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+        if (text.length > (longest.get(id) ?? '').length) longest.set(id, text);
+      });
+      expect(f.n).toBe(counts.size);
+      for (let i = 0; i < f.n; i++) {
+        const id = f.ids[i]!;
+        expect(f.counts[i], `count of ${id}`).toBe(counts.get(id));
+        expect(fz.featureText(i)).toBe(longest.get(id));
+      }
+    }
   });
 
   it('analyses at most maxDocChars characters', () => {
@@ -226,6 +253,19 @@ describe('engine with a model', () => {
     expect(ex.top.map((t) => t.feature)).toContain("'");
   });
 
+  it('explains the same right after scoring as from scratch, and as a sink-built reference', () => {
+    const requests = [TINY.attack, TINY.middling, TINY.benign, ...CASES.map((c) => c.request)];
+    for (const r of requests) {
+      const p = parse(r);
+      scoreParsed(model, p);
+      const reused = explainParsed(model, p, 4);
+      // Another request scored in between: the explanation must not reuse its features.
+      scoreParsed(model, parse(TINY.benign));
+      expect(explainParsed(model, p, 4)).toEqual(reused);
+      expect(reused).toEqual(referenceExplanation(model, r, 4));
+    }
+  });
+
   it('leaves verdicts as they were without a model, and honours disabled rules with one', () => {
     const plain = createEngine();
     const v = plain.inspect(TINY.attack);
@@ -242,3 +282,42 @@ describe('engine with a model', () => {
     expect(() => createEngine({ model: {} as never })).toThrow(/model/);
   });
 });
+
+/**
+ * The explanation by its definition, from the explain sink: per id the longest text, contributions
+ * w·tfidf, the top ones by a stable sort, and the value whose n-grams add the most.
+ */
+function referenceExplanation(model: ClassifierModel, r: RequestRecord, topN: number): Explanation {
+  const fz = new Featurizer(model.vectorizer);
+  const textOf = new Map<number, { text: string; start: number }>();
+  const raw = fz.featurize(parse(r), (id, text, start) => {
+    const prev = textOf.get(id);
+    if (!prev || text.length > prev.text.length) textOf.set(id, { text, start });
+  });
+  const vals = new Float32Array(raw.n);
+  tfidf(raw, model.idf, vals);
+  const contrib: { id: number; c: number }[] = [];
+  const perSpan = new Float64Array(raw.spans.length);
+  for (let i = 0; i < raw.n; i++) {
+    const id = raw.ids[i]!;
+    const c = model.weights[id]! * vals[i]!;
+    if (!(c > 0)) continue;
+    contrib.push({ id, c });
+    const t = textOf.get(id)!;
+    const k = raw.spans.findIndex((sp) => t.start >= sp.start && t.start < sp.end);
+    if (k >= 0) perSpan[k]! += c;
+  }
+  contrib.sort((a, b) => b.c - a.c);
+  let best = -1;
+  for (let k = 0; k < perSpan.length; k++) if (best < 0 || perSpan[k]! > perSpan[best]!) best = k;
+  const span = best >= 0 && perSpan[best]! > 0 ? raw.spans[best]! : undefined;
+  return {
+    score: scoreParsed(model, parse(r)),
+    location: span ? span.location : 'request',
+    text: span ? raw.doc.slice(span.start, span.end) : '',
+    top: contrib.slice(0, topN).map(({ id, c }) => ({
+      feature: textOf.get(id)!.text,
+      contribution: Math.round(c * 1000) / 1000,
+    })),
+  };
+}

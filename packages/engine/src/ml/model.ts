@@ -1,5 +1,5 @@
 import type { ParsedRequest } from '../request/parse-request.js';
-import { Featurizer, type RawFeatures, type VectorizerParams } from './features.js';
+import { Featurizer, type DocSpan, type RawFeatures, type VectorizerParams } from './features.js';
 
 /** What the model file says about its training (JSON, kept for the audit trail). */
 export interface ModelMeta {
@@ -75,6 +75,14 @@ interface Scratch {
   iw: Float32Array;
   vals: Float32Array;
   z: Float64Array;
+  /**
+   * The request last scored, its features and score: `explainParsed` right after `scoreParsed` on
+   * the same request (what the engine does for a flagged request) reuses them instead of a second
+   * pass. Holds one request at most.
+   */
+  last: ParsedRequest | undefined;
+  lastRaw: RawFeatures | undefined;
+  lastScore: number;
 }
 const SCRATCH = new WeakMap<ClassifierModel, Scratch>();
 function scratchOf(model: ClassifierModel): Scratch {
@@ -87,7 +95,15 @@ function scratchOf(model: ClassifierModel): Scratch {
       iw[2 * j] = model.idf[j]!;
       iw[2 * j + 1] = model.weights[j]!;
     }
-    s = { fz, iw, vals: new Float32Array(probe.ids.length), z: new Float64Array(model.denseNames.length) };
+    s = {
+      fz,
+      iw,
+      vals: new Float32Array(probe.ids.length),
+      z: new Float64Array(model.denseNames.length),
+      last: undefined,
+      lastRaw: undefined,
+      lastScore: 0,
+    };
     SCRATCH.set(model, s);
   }
   return s;
@@ -112,21 +128,38 @@ const EMPTY: ParsedRequest = {
 function margin(model: ClassifierModel, raw: RawFeatures, s: Scratch): number {
   // Same arithmetic as `tfidf` followed by a dot product, in one pass over the interleaved table.
   const iw = s.iw;
+  const ids = raw.ids;
+  const counts = raw.counts;
+  const vals = s.vals;
+  const n = raw.n;
   let norm = 0;
   let dot = 0;
-  for (let i = 0; i < raw.n; i++) {
-    const j = 2 * raw.ids[i]!;
-    const x = raw.counts[i]! * iw[j]!;
-    s.vals[i] = x;
+  for (let i = 0; i < n; i++) {
+    const j = 2 * ids[i]!;
+    const x = counts[i]! * iw[j]!;
+    vals[i] = x;
     norm += x * x;
     dot += x * iw[j + 1]!;
   }
   const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (let i = 0; i < raw.n; i++) s.vals[i]! *= inv;
+  for (let i = 0; i < n; i++) vals[i]! *= inv;
   let m = model.bias + dot * inv;
   standardize(raw.dense, model.denseMean, model.denseStd, s.z);
-  for (let k = 0; k < s.z.length; k++) m += model.denseWeights[k]! * s.z[k]!;
+  const dw = model.denseWeights;
+  const z = s.z;
+  for (let k = 0; k < z.length; k++) m += dw[k]! * z[k]!;
   return m;
+}
+
+/** Featurizes and scores `parsed` with the scratch, remembering it for `explainParsed`. */
+function scoreWith(model: ClassifierModel, parsed: ParsedRequest, s: Scratch): number {
+  s.last = undefined; // a throw below must not leave stale features attached to the request
+  const raw = s.fz.featurize(parsed);
+  const score = sigmoid(margin(model, raw, s));
+  s.last = parsed;
+  s.lastRaw = raw;
+  s.lastScore = score;
+  return score;
 }
 
 /**
@@ -136,8 +169,7 @@ function margin(model: ClassifierModel, raw: RawFeatures, s: Scratch): number {
  * scoreParsed(model, parseRequest({ method: 'GET', url: "/?q=1'or'1'='1" }, DEFAULT_LIMITS)); // ~0.99
  */
 export function scoreParsed(model: ClassifierModel, parsed: ParsedRequest): number {
-  const s = scratchOf(model);
-  return sigmoid(margin(model, s.fz.featurize(parsed), s));
+  return scoreWith(model, parsed, scratchOf(model));
 }
 
 /** Why a request scored as it did: its score, the value that contributed most, the top n-grams. */
@@ -151,40 +183,67 @@ export interface Explanation {
   top: { feature: string; contribution: number }[];
 }
 
-/** Explains a score (slower than `scoreParsed`: it records the text of every feature). */
+/**
+ * Explains a score. Right after `scoreParsed` on the same request it reuses that pass (the
+ * featurizer keeps each feature's text position), so it costs a walk over the features; otherwise
+ * it scores first.
+ */
 export function explainParsed(model: ClassifierModel, parsed: ParsedRequest, topN = 5): Explanation {
   const s = scratchOf(model);
-  const textOf = new Map<number, { text: string; start: number }>();
-  const raw = s.fz.featurize(parsed, (id, text, start) => {
-    // Keep the longest text per id: a 5-gram says more than the 1-gram it may collide with.
-    const prev = textOf.get(id);
-    if (!prev || text.length > prev.text.length) textOf.set(id, { text, start });
-  });
-  const score = sigmoid(margin(model, raw, s));
-  const contrib: { id: number; c: number }[] = [];
-  const perSpan = new Float64Array(raw.spans.length);
+  if (s.last !== parsed || !s.lastRaw) scoreWith(model, parsed, s);
+  const raw = s.lastRaw!;
+  const score = s.lastScore;
+  const fz = s.fz;
+  const spans = raw.spans;
+  const perSpan = new Float64Array(spans.length);
+  // The topN positive contributions, highest first; ties keep feature order (as a stable sort would).
+  const topIdx: number[] = [];
+  const topC: number[] = [];
+  const iw = s.iw; // the weights as `margin` just read them (in cache)
   for (let i = 0; i < raw.n; i++) {
-    const id = raw.ids[i]!;
-    const c = model.weights[id]! * s.vals[i]!;
-    if (c > 0) contrib.push({ id, c });
-    const t = textOf.get(id);
-    if (t && c > 0) {
-      const k = raw.spans.findIndex((sp) => t.start >= sp.start && t.start < sp.end);
+    const c = iw[2 * raw.ids[i]! + 1]! * s.vals[i]!;
+    if (!(c > 0)) continue;
+    let at = topC.length;
+    while (at > 0 && topC[at - 1]! < c) at--;
+    if (at < topN) {
+      topIdx.splice(at, 0, i);
+      topC.splice(at, 0, c);
+      if (topC.length > topN) {
+        topIdx.pop();
+        topC.pop();
+      }
+    }
+    const start = fz.featureStart(i);
+    if (start >= 0) {
+      const k = spanAt(spans, start);
       if (k >= 0) perSpan[k]! += c;
     }
   }
-  contrib.sort((a, b) => b.c - a.c);
-  const top = contrib.slice(0, topN).map(({ id, c }) => ({
-    feature: textOf.get(id)?.text ?? `#${id}`,
-    contribution: Math.round(c * 1000) / 1000,
+  const top = topIdx.map((i, r) => ({
+    feature: fz.featureText(i),
+    contribution: Math.round(topC[r]! * 1000) / 1000,
   }));
   let best = -1;
   for (let k = 0; k < perSpan.length; k++) if (best < 0 || perSpan[k]! > perSpan[best]!) best = k;
-  const span = best >= 0 && perSpan[best]! > 0 ? raw.spans[best]! : undefined;
+  const span = best >= 0 && perSpan[best]! > 0 ? spans[best]! : undefined;
   return {
     score,
     location: span ? span.location : 'request',
     text: span ? raw.doc.slice(span.start, span.end) : '',
     top,
   };
+}
+
+/** Index of the span holding document position `pos` (spans are ordered and disjoint), or -1. */
+function spanAt(spans: readonly DocSpan[], pos: number): number {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const sp = spans[mid]!;
+    if (pos < sp.start) hi = mid - 1;
+    else if (pos >= sp.end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
 }

@@ -1,6 +1,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createEngine, type ClassifierModel, type EngineConfig } from '@palisade/engine';
+import {
+  createEngine,
+  type ClassifierModel,
+  type EngineConfig,
+  type VectorizerParams,
+} from '@palisade/engine';
 import { readRequests, type InputKind } from '../scan/read-records.js';
 import { EVAL_SETS } from '../cli/eval-command.js';
 import { isDetected } from '../scan/metrics.js';
@@ -69,6 +74,8 @@ export interface RecipeOptions {
   /** Where the report files go (default `report/` beside the model). */
   reportDir?: string;
   seed?: number;
+  /** Feature extraction (default `DEFAULT_VECTORIZER`); for experiments with the n-gram span. */
+  vectorizer?: VectorizerParams;
   engine?: EngineConfig;
   log?: (message: string) => void;
 }
@@ -137,6 +144,7 @@ export async function runClassifierRecipe(opts: RecipeOptions = {}): Promise<Rec
     folds: recipe.folds,
     targetFpr: recipe.targetFpr,
     logFpr: recipe.logFpr,
+    vectorizer: opts.vectorizer,
     engine: opts.engine,
     trainingDataSha256: sha,
     meta: {
