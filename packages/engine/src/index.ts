@@ -5,7 +5,15 @@
 export * from './types.js';
 export * from './event.js';
 export * from './ip.js';
-export { createEngine, decide, mlSeverity, ML_RULE, ANOMALY_RULE, SEVERITY_POINTS, type Engine } from './engine.js';
+export {
+  createEngine,
+  decide,
+  mlSeverity,
+  ML_RULE,
+  ANOMALY_RULE,
+  SEVERITY_POINTS,
+  type Engine,
+} from './engine.js';
 export {
   compileConfig,
   ConfigError,

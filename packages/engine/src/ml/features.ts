@@ -6,7 +6,8 @@ import { scanTags } from '../detectors/xss/html-scan.js';
 import { EXEC_TAGS, HTML_ELEMENTS, EVENT_NAMES } from '../detectors/xss/lexicon.js';
 
 /** Version of the feature schema: a model trained under another version cannot be scored. */
-export const FEATURE_SCHEMA_VERSION = 1;
+/** 2: only the path, query and form-urlencoded values make the document (JSON, XML, multipart out). */
+export const FEATURE_SCHEMA_VERSION = 2;
 
 /** How a request becomes features; stored in the model so training and inference agree. */
 export interface VectorizerParams {
@@ -70,8 +71,16 @@ const SPECIAL_INDEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < SPECIALS.length; i++) SPECIAL_INDEX[SPECIALS.charCodeAt(i)] = i;
 const CHAR0 = DI['char_27_log']!;
 
-/** User-controlled values the document is made of (headers and cookies are left out, see README). */
-const DOC_KINDS = Kind.path | Kind.arg | Kind.xml | Kind.filename;
+/**
+ * User-controlled values the document is made of: the path and the query and form-urlencoded
+ * arguments — the surfaces the training data has. Headers, cookies, JSON, XML and multipart values
+ * are left out: a model must not judge what it never saw (README, "the trained classifier").
+ */
+const DOC_KINDS = Kind.path | Kind.arg;
+const inDocument = (v: Value): boolean =>
+  (v.kind & DOC_KINDS) !== 0 &&
+  v.pre.length === 0 &&
+  (v.kind === Kind.path || v.location.startsWith('query:') || v.location.startsWith('body.form:'));
 /** Values worth a SQL tokenization: anything with SQL syntax or a space between words. */
 const SQL_FLAGS =
   Flag.quote | Flag.paren | Flag.semi | Flag.hash | Flag.star | Flag.dash | Flag.backtick | Flag.space;
@@ -166,7 +175,7 @@ export function buildDocument(
   let doc = '';
   const spans: DocSpan[] = [];
   for (const v of parsed.values) {
-    if ((v.kind & DOC_KINDS) === 0 || v.pre.length > 0) continue;
+    if (!inDocument(v)) continue;
     if (doc.length >= params.maxDocChars) break;
     let text = v.view('lower');
     if (text.length > params.maxValueChars) text = text.slice(0, params.maxValueChars);
@@ -572,7 +581,7 @@ export class Featurizer {
     let xssHit = 0;
     let budget = this.params.maxDocChars;
     for (const v of parsed.values) {
-      if ((v.kind & (Kind.arg | Kind.xml | Kind.filename)) === 0 || v.pre.length > 0) continue;
+      if (v.kind !== Kind.arg || !inDocument(v)) continue;
       if (budget <= 0) break;
       const flags = v.flags;
       if ((flags & (SQL_FLAGS | Flag.angle)) === 0) continue;

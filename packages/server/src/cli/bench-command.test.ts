@@ -44,6 +44,30 @@ describe('palisade bench', () => {
     expect(store.findings_per_event).toBeGreaterThanOrEqual(1);
   }, 20_000);
 
+  it('--only ml --quick --json reports the classifier cost, training and learning mode', async () => {
+    const out = capture();
+    const code = await runBench(createEngine(), '/nonexistent', {
+      only: parseSections('ml'),
+      quick: true,
+      json: true,
+      out: out.stream,
+    });
+    expect(code).toBe(0);
+    const ml = (JSON.parse(out.text()) as { ml: Record<string, Record<string, unknown>> }).ml;
+    expect(ml.inference!.source).toMatch(/vectors/);
+    expect((ml.inference!.rows as unknown[]).length).toBeGreaterThan(0);
+    const learning = ml.learning as { classifier: Record<string, unknown>; anomaly: Record<string, unknown> };
+    expect(learning.classifier).toEqual(
+      expect.objectContaining({ samples: 10_000, folds: 5, model_bytes: expect.any(Number) as number }),
+    );
+    expect(learning.anomaly).toEqual(
+      expect.objectContaining({
+        source: 'synthetic benign requests',
+        score_us: expect.any(Number) as number,
+      }),
+    );
+  }, 180_000);
+
   it('prints the section as text without --json', async () => {
     const out = capture();
     expect(await storeOnly(false, out.stream)).toBe(0);

@@ -3,7 +3,8 @@
  * writer's events/s, reverse-proxy requests/s (direct, Palisade without and with inspection, nginx
  * with and without ModSecurity + CRS when installed), the sensor's per-request overhead and the
  * resident memory of `palisade serve` at idle and under ingest load, and log ingest lines/s (parse,
- * inspect, full path into SQLite) beside fail2ban-regex when installed. Figures only (STYLE.md #17).
+ * inspect, full path into SQLite) beside fail2ban-regex when installed, and the classifier's cost per
+ * request, its training time and size, and learning mode's costs. Figures only (STYLE.md #17).
  * `--only a,b` runs some sections, `--quick` shortens every run, `--json` prints one JSON object.
  */
 import os from 'node:os';
@@ -16,10 +17,12 @@ import { benchProxies, formatProxy } from '../bench/proxy-bench.js';
 import { benchSensor, formatSensor } from '../bench/sensor-bench.js';
 import { benchServe, formatServe } from '../bench/serve-bench.js';
 import { benchIngest, formatIngest } from '../bench/ingest-bench.js';
+import { benchClassifier, formatClassifierBench } from '../bench/ml-bench.js';
+import { benchLearning, formatLearning } from '../bench/learn-bench.js';
 
 export { BUILTIN_MIX, worstCases } from '../bench/engine-bench.js';
 
-export const BENCH_SECTIONS = ['engine', 'store', 'proxy', 'sensor', 'serve', 'ingest'] as const;
+export const BENCH_SECTIONS = ['engine', 'store', 'proxy', 'sensor', 'serve', 'ingest', 'ml'] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export interface BenchOptions {
@@ -108,6 +111,21 @@ export async function runBench(
           ...(q ? { lines: 20_000, realLines: 10_000, runs: 1 } : {}),
         }),
       format: (r) => formatIngest(r as Awaited<ReturnType<typeof benchIngest>>),
+    },
+    ml: {
+      title: 'ml: classifier cost per request, training time and model size; learning mode',
+      run: async () => ({
+        inference: await benchClassifier({ corpusDir, quick: q }),
+        learning: await benchLearning({ corpusDir, quick: q }),
+      }),
+      format: (r) => {
+        const x = r as {
+          inference: Awaited<ReturnType<typeof benchClassifier>>;
+          learning: Awaited<ReturnType<typeof benchLearning>>;
+        };
+        return `${formatClassifierBench(x.inference)}
+${formatLearning(x.learning)}`;
+      },
     },
   };
   const selected = opts.only && opts.only.length > 0 ? opts.only : BENCH_SECTIONS;

@@ -11,6 +11,7 @@ import { runServe } from './serve-command.js';
 import { runProxyCommand } from './proxy-command.js';
 import { loadConfig } from '../config/config.js';
 import { runTrainAnomaly } from '../learn/index.js';
+import { runTrainClassifier } from '../ml/train-classifier-command.js';
 import { runDatasetCommand } from '../dataset/index.js';
 import { runSimulate } from '../simulate/index.js';
 import type { ModelChoice } from '../models/load-models.js';
@@ -63,6 +64,9 @@ Usage:
                                              create an API key (scopes: admin ingest read raw label ban);
                                              the secret is printed once
   palisade apikey list | apikey revoke ID [--db PATH]
+  palisade train classifier [--corpus DIR] [--labels analyst[,detector]] [--out FILE] [--report DIR]
+                                             the classifier recipe (corpus + synthetic + store labels):
+                                             model, report with holdout figures; then palisade model activate
   palisade train anomaly --requests FILE | --from-db --since 7d [--out FILE] [--seed S] [--db PATH]
                                              learning mode: an Isolation Forest over the site's own benign
                                              traffic (activate it with palisade model activate)
@@ -145,6 +149,7 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'train':
       if (rest[0] === 'anomaly') return runTrainAnomaly(rest);
+      if (rest[0] === 'classifier') return runTrainClassifier(rest.slice(1));
       throw new PalisadeError('PAL_ERR_CLI_USAGE', 'train takes anomaly or classifier; see palisade --help');
     case 'dataset':
       return runDatasetCommand(rest);

@@ -3,7 +3,6 @@ export {
   trainAnomalyFromFile,
   evaluateCsic,
   inTrainSplit,
-  rocAuc,
   tprAtFpr,
   type TrainFileOptions,
   type TrainFileStats,

@@ -2,7 +2,6 @@
  * Learning mode, server side: training the engine's anomaly model from a request file (the corpus
  * format, benign records only) and evaluating it on CSIC 2010.
  */
-import { createHash } from 'node:crypto';
 import {
   DEFAULT_LIMITS,
   parseRequest,
@@ -12,6 +11,8 @@ import {
   type RequestRecord,
   type TrainAnomalyOptions,
 } from '@palisade/engine';
+import { rocAuc } from '../ml/metrics.js';
+import { inHoldout } from '../ml/split.js';
 import { readRequests, type LabelledRequest, type Rejection } from '../scan/read-records.js';
 
 /** Counts of a training run over a file. */
@@ -60,8 +61,7 @@ export async function trainAnomalyFromFile(
 
 /** True for the share `trainPercent` of ids: a fixed split by hash of seed and id. */
 export function inTrainSplit(id: string, seed: number, trainPercent = 80): boolean {
-  const h = createHash('sha256').update(`${seed}:${id}`).digest();
-  return h.readUInt32BE(0) % 100 < trainPercent;
+  return !inHoldout(`${seed}:${id}`, 1 - trainPercent / 100);
 }
 
 /** Figures of one evaluation. */
@@ -84,25 +84,6 @@ export interface AnomalyEvaluation {
   missed: { id: string; score: number; reasons: string[] }[];
   /** A few benign requests over the threshold. */
   falseAlarms: { id: string; score: number; reasons: string[] }[];
-}
-
-/** ROC AUC by ranks (ties count half). */
-export function rocAuc(pos: readonly number[], neg: readonly number[]): number {
-  const all = [...pos.map((s) => [s, 1] as const), ...neg.map((s) => [s, 0] as const)].sort(
-    (a, b) => a[0] - b[0],
-  );
-  let rankSumPos = 0;
-  for (let i = 0; i < all.length;) {
-    let j = i;
-    while (j < all.length && all[j]![0] === all[i]![0]) j++;
-    const avg = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (all[k]![1] === 1) rankSumPos += avg;
-    i = j;
-  }
-  const p = pos.length;
-  const n = neg.length;
-  if (p === 0 || n === 0) return NaN;
-  return (rankSumPos - (p * (p + 1)) / 2) / (p * n);
 }
 
 /** The lowest score cut whose FPR is <= maxFpr, with the TPR and FPR there. */
@@ -171,7 +152,7 @@ export async function evaluateCsic(
     tprAtFpr1: at1.tpr,
     fprAtFpr1: at1.fpr,
     cutAtFpr1: at1.cut,
-    auc: rocAuc(pos, neg),
+    auc: rocAuc([...pos, ...neg], [...pos.map(() => 1), ...neg.map(() => 0)]) ?? Number.NaN,
     trainMs,
     modelBytes: Buffer.byteLength(JSON.stringify(model)),
     missed: sample(posScored.filter((x) => !x.s.anomalous)),

@@ -6,10 +6,9 @@ import {
   type EngineConfig,
   type VectorizerParams,
 } from '@palisade/engine';
-import { readRequests, type InputKind } from '../scan/read-records.js';
-import { EVAL_SETS } from '../cli/eval-command.js';
 import { isDetected } from '../scan/metrics.js';
-import { inHoldout } from './split.js';
+import { synthRequests } from '../dataset/synth/synth.js';
+import { isHoldout, readCorpusSet, type RecipeSet } from './corpus-sets.js';
 import {
   trainClassifier,
   hashRecords,
@@ -20,17 +19,15 @@ import { fromCounts, type BinaryMetrics } from './metrics.js';
 import { writeTrainingReport } from './report.js';
 import { DEFAULT_MODEL_PATH } from './load-model.js';
 
-/** One training set of the recipe: a corpus file and how its records are read. */
-export interface RecipeSet {
-  name: string;
-  file: string;
-  kind: InputKind;
-}
+export type { RecipeSet } from './corpus-sets.js';
 
 /**
  * The default model's recipe: which sets, the fixed hash-based holdout, the seed and the FPR budget.
  * Payload sets are read as `GET /?q=<payload>` only (FORMAT.md's first form); fwaf's label noise is
- * dropped by the same rule `palisade eval` uses.
+ * dropped by the same rule `palisade eval` uses. libinjection and PayloadsAllTheThings bring attack
+ * variety (a quarter of their attacks) and libinjection's hard benign strings; the synthetic set
+ * brings benign text with quotes, markup and punctuation that the request corpora lack. The payload
+ * sets share one false-positive budget when the thresholds are picked.
  */
 export const recipe = Object.freeze({
   name: 'default-classifier',
@@ -38,14 +35,28 @@ export const recipe = Object.freeze({
     { name: 'csic2010', file: 'requests/csic2010-dev.jsonl.gz', kind: 'requests' },
     { name: 'fwaf', file: 'requests/fwaf-dev.jsonl.gz', kind: 'requests' },
     { name: 'httpparams', file: 'payloads/httpparams-train.jsonl.gz', kind: 'payloads' },
+    { name: 'libinjection', file: 'payloads/libinjection.jsonl.gz', kind: 'payloads', attackEvery: 4 },
+    {
+      name: 'payloadsallthethings',
+      file: 'payloads/payloadsallthethings.jsonl.gz',
+      kind: 'payloads',
+      attackEvery: 4,
+    },
   ] as RecipeSet[]),
+  /** `palisade dataset synth` requests added to the training data (seeded). */
+  synthetic: Object.freeze({ n: 20_000, seed: 11 }),
   holdoutFraction: 0.2,
   seed: 20240607,
   folds: 5,
-  /** At most 0.2 % of a set's benign requests newly blocked (out of fold, on the training part). */
+  /** At most 0.2 % of a set's (or group's) benign requests newly blocked (out of fold, training part). */
   targetFpr: 0.002,
   logFpr: 0.02,
 });
+
+/** The threshold group of a set: payload-style sets share one budget. */
+function thresholdGroup(set: string, kind: string): string | undefined {
+  return kind === 'payloads' || set === 'synthetic' ? 'payloads' : undefined;
+}
 
 /** Engine figures on the holdout of one set: without and with the model (detected = block). */
 export interface HoldoutRow {
@@ -77,40 +88,9 @@ export interface RecipeOptions {
   /** Feature extraction (default `DEFAULT_VECTORIZER`); for experiments with the n-gram span. */
   vectorizer?: VectorizerParams;
   engine?: EngineConfig;
+  /** More labelled records (the analysts' labels from the store), split and held out like the rest. */
+  extra?: readonly TrainingRecord[];
   log?: (message: string) => void;
-}
-
-/** Key of the holdout hash: the request's content (duplicates share a side). */
-function contentKey(r: TrainingRecord): string {
-  const q = r.request;
-  return `${r.set}\u0000${q.method}\u0000${q.url}\u0000${typeof q.body === 'string' ? q.body : ''}`;
-}
-
-/** Reads one set, sorted by id (deterministic whatever the file order). */
-async function readSet(
-  corpusDir: string,
-  set: RecipeSet,
-  log: (m: string) => void,
-): Promise<{ records: TrainingRecord[]; noise: TrainingRecord[] }> {
-  const noiseRule = EVAL_SETS.find((e) => e.name === set.name)?.noiseFilter;
-  const records: TrainingRecord[] = [];
-  const noise: TrainingRecord[] = [];
-  let rejected = 0;
-  for await (const r of readRequests(join(corpusDir, set.file), set.kind, (rej) => {
-    rejected++;
-    if (rejected <= 5) log(`${set.name}: line ${rej.line} rejected: ${rej.reason}`);
-  })) {
-    if (!r.label) continue;
-    if (set.kind === 'payloads' && !r.id.endsWith('#q')) continue;
-    const rec: TrainingRecord = { set: set.name, request: r.request, label: r.label, class: r.class };
-    if (r.label === 'attack' && noiseRule?.isNoise(r.request.url)) noise.push(rec);
-    else records.push(rec);
-  }
-  const byId = (a: TrainingRecord, b: TrainingRecord) =>
-    (a.request.id ?? '') < (b.request.id ?? '') ? -1 : (a.request.id ?? '') > (b.request.id ?? '') ? 1 : 0;
-  records.sort(byId);
-  if (rejected) log(`${set.name}: ${rejected} lines rejected`);
-  return { records, noise };
 }
 
 /**
@@ -129,12 +109,23 @@ export async function runClassifierRecipe(opts: RecipeOptions = {}): Promise<Rec
   const train: TrainingRecord[] = [];
   const test: TrainingRecord[] = [];
   const noiseBySet = new Map<string, number>();
+  const add = (r: TrainingRecord) => (isHoldout(r, recipe.holdoutFraction) ? test : train).push(r);
   for (const set of recipe.sets) {
-    const { records, noise } = await readSet(corpusDir, set, log);
-    noiseBySet.set(set.name, noise.filter((r) => inHoldout(contentKey(r), recipe.holdoutFraction)).length);
-    for (const r of records) (inHoldout(contentKey(r), recipe.holdoutFraction) ? test : train).push(r);
+    const { records, noise } = await readCorpusSet(corpusDir, set, log);
+    noiseBySet.set(set.name, noise.filter((r) => isHoldout(r, recipe.holdoutFraction)).length);
+    const group = thresholdGroup(set.name, set.kind);
+    for (const r of records) add(group ? { ...r, thresholdGroup: group } : r);
     log(`${set.name}: ${records.length} records (${noise.length} noise attacks dropped)`);
   }
+  for (const it of synthRequests(recipe.synthetic))
+    add({
+      set: 'synthetic',
+      request: it.request,
+      label: it.label,
+      class: it.class,
+      thresholdGroup: 'payloads',
+    });
+  for (const r of opts.extra ?? []) add(r);
   log(`training on ${train.length} records, holding out ${test.length}`);
   const sha = hashRecords(train);
   const { bytes, model, report } = trainClassifier({
@@ -151,6 +142,8 @@ export async function runClassifierRecipe(opts: RecipeOptions = {}): Promise<Rec
       recipe: recipe.name,
       holdout: `sha256(set, method, url, body) < ${recipe.holdoutFraction} excluded`,
       sets_files: recipe.sets.map((s) => s.file),
+      synthetic: recipe.synthetic,
+      extra_records: opts.extra?.length ?? 0,
     },
     log,
   });
@@ -160,8 +153,8 @@ export async function runClassifierRecipe(opts: RecipeOptions = {}): Promise<Rec
   const without = createEngine({ ...opts.engine, model: undefined });
   const withModel = createEngine({ ...opts.engine, model });
   const holdout: HoldoutRow[] = [];
-  for (const set of recipe.sets) {
-    const recs = test.filter((r) => r.set === set.name);
+  for (const name of [...new Set(test.map((r) => r.set))]) {
+    const recs = test.filter((r) => r.set === name);
     const a = [0, 0, 0, 0];
     const b = [0, 0, 0, 0];
     for (const r of recs) {
@@ -172,10 +165,10 @@ export async function runClassifierRecipe(opts: RecipeOptions = {}): Promise<Rec
     }
     const m = (c: number[]) => fromCounts(c[0]!, c[3]!, c[2]!, c[1]!);
     holdout.push({
-      set: set.name,
+      set: name,
       attacks: a[0]! + a[1]!,
       benign: a[2]! + a[3]!,
-      noiseDropped: noiseBySet.get(set.name) ?? 0,
+      noiseDropped: noiseBySet.get(name) ?? 0,
       without: m(a),
       with: m(b),
     });

@@ -31,6 +31,11 @@ export interface TrainingRecord {
   request: RequestRecord;
   label: 'attack' | 'benign';
   class?: string;
+  /**
+   * The sets whose benign requests share one false-positive budget when the thresholds are picked
+   * (default: the set alone).
+   */
+  thresholdGroup?: string;
 }
 
 export interface TrainClassifierOptions {
@@ -413,13 +418,13 @@ function groupReport(
 }
 
 /**
- * Picks the block threshold as the lowest score at which, in every set, at most `targetFpr` of the
+ * Picks the block threshold as the lowest score at which, in every set (or threshold group), at most `targetFpr` of the
  * benign requests would be newly blocked; then the log threshold as the lowest score at which at
  * most `logFpr` of each set's benign requests get the low finding and at most another `targetFpr`
  * are tipped into a block by it (the rules scored them just under the block threshold).
  */
 export function pickThresholds(
-  records: readonly { set: string }[],
+  records: readonly { set: string; thresholdGroup?: string }[],
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
   engineScore: ArrayLike<number>,
@@ -430,8 +435,9 @@ export function pickThresholds(
   const sets = new Map<string, number[]>();
   for (let i = 0; i < labels.length; i++) {
     if (labels[i]) continue;
-    let a = sets.get(records[i]!.set);
-    if (!a) sets.set(records[i]!.set, (a = []));
+    const g = records[i]!.thresholdGroup ?? records[i]!.set;
+    let a = sets.get(g);
+    if (!a) sets.set(g, (a = []));
     a.push(i);
   }
   // A score strictly above the `allowed`-th highest benign score of the candidates.

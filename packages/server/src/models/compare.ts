@@ -68,8 +68,11 @@ function score(
     engines.forEach((e, i) => {
       const det = isDetected(e.inspect(it.request).action);
       const c = counts[i]!;
-      if (it.attack) det ? c.tp++ : c.fn++;
-      else det ? c.fp++ : c.tn++;
+      if (it.attack) {
+        if (det) c.tp++;
+        else c.fn++;
+      } else if (det) c.fp++;
+      else c.tn++;
     });
   }
   const benign = items.length - attacks;
