@@ -111,6 +111,10 @@ export async function runClassifierRecipe(opts: RecipeOptions = {}): Promise<Rec
   const noiseBySet = new Map<string, number>();
   const add = (r: TrainingRecord) => (isHoldout(r, recipe.holdoutFraction) ? test : train).push(r);
   for (const set of recipe.sets) {
+    if (!existsSync(join(corpusDir, set.file))) {
+      log(`${set.name}: ${set.file} is not in ${corpusDir}; skipped`);
+      continue;
+    }
     const { records, noise } = await readCorpusSet(corpusDir, set, log);
     noiseBySet.set(set.name, noise.filter((r) => isHoldout(r, recipe.holdoutFraction)).length);
     const group = thresholdGroup(set.name, set.kind);
