@@ -86,6 +86,8 @@ export interface SecurityEvent {
   severity: Severity;
   findings: Finding[];
   ml_score?: number;
+  /** Learning mode's anomaly score 0..1 when an anomaly model is loaded (`verdict.anomaly`). */
+  anomaly_score?: number;
   labels?: EventLabels;
   /** A short human text: the log line's message, the honeypot's note, the auth report. */
   message?: string;

@@ -298,6 +298,7 @@ export function createSensorCore(options: SensorOptions = {}): SensorCore {
       ...(tx.message !== undefined && { message: tx.message }),
     });
     if (v?.ml) ev.ml_score = v.ml.score;
+    if (v?.anomaly) ev.anomaly_score = v.anomaly.score;
     // Evidence travels with events that have findings; a benign request shipped by `shipAll` (a login
     // form, say) carries no body.
     if (findings.length > 0 && o.captureRawBytes > 0) {

@@ -17,6 +17,7 @@ export interface Judgement {
   severity: Severity;
   findings: Finding[];
   mlScore?: number;
+  anomalyScore?: number;
   message?: string;
 }
 
@@ -113,6 +114,7 @@ export class Gate {
     const { findings, action, score, severity } = verdict;
     const j: Judgement = { action, score, severity, findings };
     if (verdict.ml) j.mlScore = verdict.ml.score;
+    if (verdict.anomaly) j.anomalyScore = verdict.anomaly.score;
     if (action !== 'block') return j;
     return {
       ...j,

@@ -112,6 +112,7 @@ export interface ExchangeRecord {
   severity: Severity;
   findings: Finding[];
   mlScore?: number;
+  anomalyScore?: number;
   message?: string;
   raw: { raw: string; truncated: boolean } | null;
   honeypot?: HoneypotHit;
@@ -165,6 +166,7 @@ export function buildEvent(r: ExchangeRecord, id: string = randomUUID()): Securi
   if (r.userAgent !== undefined) http.user_agent = r.userAgent.slice(0, HEADER_FIELD_MAX);
   if (r.referer !== undefined) http.referer = r.referer.slice(0, HEADER_FIELD_MAX);
   if (r.mlScore !== undefined) ev.ml_score = r.mlScore;
+  if (r.anomalyScore !== undefined) ev.anomaly_score = r.anomalyScore;
   if (r.message !== undefined) ev.message = r.message;
   if (r.raw) {
     ev.raw = r.raw.raw;

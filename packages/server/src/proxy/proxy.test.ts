@@ -5,7 +5,8 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createEngine, type SecurityEvent } from '@palisade/engine';
+import { createEngine, trainAnomalyModel, type SecurityEvent } from '@palisade/engine';
+import { loadDefaultModel } from '../ml/load-model.js';
 import { DropError, type BanCheck, type EventSink } from '../sink.js';
 import { createProxy, type Proxy } from './proxy.js';
 import type { ProxyOptions } from './options.js';
@@ -465,6 +466,27 @@ describe('blocking', () => {
     expect(ev.action).toBe('log');
     expect(ev.findings.length).toBeGreaterThan(0);
     expect(proxy.stats().flagged).toBe(1);
+  });
+
+  it('records the classifier and learning-mode scores; an anomaly is logged and forwarded', async () => {
+    const benign = Array.from({ length: 300 }, (_, i) => ({
+      method: 'GET',
+      url: `/items?q=${['shoes', 'lamp', 'chair'][i % 3]}&page=${i % 9}`,
+      headers: { 'user-agent': 'Mozilla/5.0 test' },
+    }));
+    const anomaly = { model: trainAnomalyModel(benign, { seed: 1 }), id: 'site' };
+    const model = loadDefaultModel();
+    const { port, sink } = await start({ engine: createEngine({ model, anomaly }) });
+    const r = await request(port, {
+      path: '/items?q=lamp&page=2&debug=1',
+      headers: { 'User-Agent': 'Mozilla/5.0 test' },
+    });
+    expect(r.status).toBe(201);
+    const ev = await waitFor(() => sink.events[0]);
+    expect(ev.action).toBe('log');
+    expect(ev.anomaly_score).toBeGreaterThan(anomaly.model.threshold);
+    expect(typeof ev.ml_score).toBe('number');
+    expect(ev.findings.map((f) => f.rule)).toContain('anomaly.request');
   });
 
   it('refuses a banned client with 403 PAL_BANNED before inspection', async () => {

@@ -214,6 +214,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       raw,
     };
     if (j.mlScore !== undefined) rec.mlScore = j.mlScore;
+    if (j.anomalyScore !== undefined) rec.anomalyScore = j.anomalyScore;
     const message =
       ex.message ?? j.message ?? (complete ? undefined : 'connection closed before the response ended');
     if (message !== undefined) rec.message = message;

@@ -78,6 +78,7 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
       ),
     };
     if (judgement.mlScore !== undefined) rec.mlScore = judgement.mlScore;
+    if (judgement.anomalyScore !== undefined) rec.anomalyScore = judgement.anomalyScore;
     const m = message ?? judgement.message;
     if (m !== undefined) rec.message = m;
     ctx.record(rec, id);

@@ -74,6 +74,7 @@ export function eventToRow(
     score: e.score,
     severity: e.severity,
     ml_score: n(e.ml_score),
+    anomaly_score: n(e.anomaly_score),
     label_detector: n(e.labels?.detector),
     label_analyst: n(e.labels?.analyst),
     label_split: n(e.labels?.split),
@@ -197,6 +198,7 @@ export function rowToEvent(r: EventRow, o: RowToEventOptions): SecurityEvent {
   if (r.user_name !== null) e.user = r.user_name;
   if (r.outcome !== null) e.outcome = r.outcome as Outcome;
   if (r.ml_score !== null) e.ml_score = r.ml_score;
+  if (r.anomaly_score !== null) e.anomaly_score = r.anomaly_score;
   if (r.label_detector !== null || r.label_analyst !== null || r.label_split !== null) {
     const l: NonNullable<SecurityEvent['labels']> = {};
     if (r.label_detector !== null) l.detector = r.label_detector as 'attack' | 'benign';

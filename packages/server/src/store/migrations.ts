@@ -283,7 +283,7 @@ function logUploads(h: SchemaHooks): Migration {
     },
   };
 }
-/** Trained models (classifier, anomaly) with their metrics; at most one active per kind. */
+/** Trained models (classifier, anomaly) with their metrics, at most one active per kind; events' anomaly score. */
 function models(h: SchemaHooks): Migration {
   return {
     async up(db: Kysely<any>) {
@@ -302,6 +302,7 @@ function models(h: SchemaHooks): Migration {
         .addColumn('activated_ms', 'bigint')
         .execute();
       await db.schema.createIndex('models_kind_status').on('models').columns(['kind', 'status']).execute();
+      await db.schema.alterTable('events').addColumn('anomaly_score', 'double precision').execute();
     },
   };
 }

@@ -107,6 +107,8 @@ export interface EventsTable {
   score: number;
   severity: string;
   ml_score: number | null;
+  /** Learning mode's score 0..1 (migration 0004). */
+  anomaly_score: number | null;
   label_detector: string | null;
   label_analyst: string | null;
   label_split: string | null;

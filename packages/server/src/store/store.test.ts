@@ -70,6 +70,7 @@ describe('events', () => {
       raw_truncated: true,
       outcome: 'failure',
       user: 'alice',
+      anomaly_score: 0.61,
     });
     expect(await insertEvents(store, [e, e])).toEqual({ inserted: 1, duplicates: 1 });
     expect(await insertEvents(store, [e])).toEqual({ inserted: 0, duplicates: 1 });
@@ -115,6 +116,9 @@ describe('events', () => {
       message: expect.stringContaining('event 1: ts'),
     });
     expect(await countEvents(store)).toBe(0);
+    await expect(insertEvents(store, [ev(3, { anomaly_score: Number.NaN })])).rejects.toMatchObject({
+      message: expect.stringContaining('anomaly_score must be a finite number'),
+    });
   });
 
   it('filters and pages newest first with an opaque cursor', async () => {

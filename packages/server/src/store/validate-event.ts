@@ -85,6 +85,7 @@ export function validateEvent(e: SecurityEvent): string | undefined {
     oneOf(e.severity, SEVERITY_SET, 'severity', true) ??
     num(e.score, 'score', true) ??
     num(e.ml_score, 'ml_score') ??
+    num(e.anomaly_score, 'anomaly_score') ??
     oneOf(e.outcome, OUTCOMES, 'outcome', false) ??
     str(e.user, L.user, 'user', false) ??
     str(e.message, L.message, 'message', false) ??
