@@ -159,12 +159,23 @@ export async function runEval(
     `Palisade evaluation over ${dir} (detected = blocked at the default sensitivity), ${secs.toFixed(1)} s\n\n`,
   );
   process.stdout.write(`${evalTable(rows)}\n\n`);
+  const model = engine.config.model;
+  const files = model && Array.isArray(model.meta.sets_files) ? (model.meta.sets_files as string[]) : [];
+  process.stdout.write(
+    !model
+      ? 'engine: rules alone (--no-ml)\n'
+      : `engine: rules + classifier ${model.id} (--no-ml: rules alone)` +
+          (files.length
+            ? `; it trained on 80 % of ${files.join(', ')}: on those files these figures are optimistic, ` +
+              'its fixed 20 % holdout is in the model report (packages/engine/models/report/report.md)\n'
+            : '\n'),
+  );
   for (const s of EVAL_SETS) {
     const info = rows.find((r) => r.set === s.name)?.informative;
     for (const [cls, reason] of Object.entries(s.ignoreAttackClasses ?? {})) {
       const c = info?.byClass.get(cls);
       const seen = c
-        ? ` (${cls}: ${c.detected}/${c.attacks} = ${pct(rates(c).tpr)} blocked by signatures)`
+        ? ` (${cls}: ${c.detected}/${c.attacks} = ${pct(rates(c).tpr)} blocked by the engine)`
         : '';
       process.stdout.write(`note: ${reason}${seen}\n`);
     }
