@@ -100,3 +100,52 @@ describe('palisade scan', () => {
     expect(out).not.toContain('BLOCK');
   });
 });
+
+describe('palisade train anomaly + scan --anomaly, scan --no-ml', () => {
+  it('learns a profile, then reports learning mode beside the verdicts; --no-ml drops the classifier', () => {
+    const learnFrom = new URL('../../../engine/src/anomaly/testdata/benign.jsonl', import.meta.url).pathname;
+    const model = join(dir, 'anomaly.json');
+    const trained = run(['train', 'anomaly', '--requests', learnFrom, '--out', model, '--json']);
+    expect(trained.status, trained.stderr).toBe(0);
+    const probe = join(dir, 'probe.jsonl');
+    const h = { 'user-agent': 'curl/8.5.0', accept: 'text/html,application/json', host: 'shop.example' };
+    writeFileSync(
+      probe,
+      [
+        { id: 'n', method: 'GET', url: '/shop/item?id=77&qty=2', headers: h, label: 'benign' },
+        {
+          id: 't',
+          method: 'GET',
+          url: '/search?q=lamp&page=2&sort=name&debug=true',
+          headers: h,
+          label: 'attack',
+          class: 'tampering',
+        },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const r = run(['scan', '--requests', probe, '--anomaly', model]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; action: string; anomaly_score: number; ml_score?: number });
+    expect(lines.map((l) => l.id)).toEqual(['n', 't']);
+    expect(lines[1]!.anomaly_score).toBeGreaterThan(lines[0]!.anomaly_score);
+    expect(lines[1]!.action).toBe('log');
+    expect(typeof lines[0]!.ml_score).toBe('number');
+    expect(r.stderr).toMatch(/learning mode alone[^\n]*\n[\s\S]*tampering\s+1\s+1\s+100\.00 %/);
+    const blocking = run(['scan', '--requests', probe, '--anomaly', model, '--anomaly-action', 'block']);
+    expect(JSON.parse(blocking.stdout.trim().split('\n')[1]!).action).toBe('block');
+    const noMl = run(['scan', '--requests', probe, '--no-ml']);
+    expect(JSON.parse(noMl.stdout.trim().split('\n')[0]!).ml_score).toBeUndefined();
+    expect(run(['scan', '--requests', probe, '--anomaly', join(dir, 'missing.json')]).stderr).toMatch(
+      /PAL_ERR_CLI_INPUT/,
+    );
+    writeFileSync(join(dir, 'broken.json'), '{"format":"palisade-anomaly"}');
+    expect(run(['scan', '--requests', probe, '--anomaly', join(dir, 'broken.json')]).stderr).toMatch(
+      /PAL_ERR_ENGINE_MODEL/,
+    );
+  });
+});

@@ -1,5 +1,12 @@
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { createEngine, ConfigError, type Engine, type EngineConfig, type Verdict } from '@palisade/engine';
+import {
+  ANOMALY_RULE,
+  createEngine,
+  ConfigError,
+  type Engine,
+  type EngineConfig,
+  type Verdict,
+} from '@palisade/engine';
 import {
   readRequests,
   payloadRequests,
@@ -60,6 +67,8 @@ export interface ScanSummary {
   rejections: Rejection[];
   actions: { allow: number; log: number; block: number };
   confusion: Confusion;
+  /** With an anomaly model: detected = the request has an `anomaly.request` finding, whatever the action. */
+  anomaly: Confusion | null;
 }
 
 /**
@@ -81,6 +90,7 @@ export async function scanFile(
     rejections: [],
     actions: { allow: 0, log: 0, block: 0 },
     confusion: new Confusion(),
+    anomaly: engine.config.anomaly ? new Confusion() : null,
   };
   const onReject = (r: Rejection) => {
     summary.rejected++;
@@ -91,6 +101,12 @@ export async function scanFile(
     summary.records++;
     summary.actions[v.action]++;
     if (r.label) summary.confusion.add(r.label, r.class, isDetected(v.action));
+    if (r.label && summary.anomaly)
+      summary.anomaly.add(
+        r.label,
+        r.class,
+        v.findings.some((f) => f.rule === ANOMALY_RULE.id),
+      );
     onRecord?.(r, v);
     if (write)
       write(
@@ -100,6 +116,8 @@ export async function scanFile(
           score: v.score,
           severity: v.severity,
           findings: v.findings,
+          ...(v.ml ? { ml_score: v.ml.score } : {}),
+          ...(v.anomaly ? { anomaly_score: v.anomaly.score } : {}),
         }),
       );
   }
@@ -166,7 +184,12 @@ export async function runScan(opts: ScanOptions): Promise<number> {
   err.write(
     `${summary.records} requests: ${summary.actions.block} blocked, ${summary.actions.log} logged, ${summary.actions.allow} allowed; ${summary.rejected} lines rejected\n`,
   );
-  if (summary.confusion.overall.attacks + summary.confusion.overall.benign > 0)
+  if (summary.confusion.overall.attacks + summary.confusion.overall.benign > 0) {
     err.write(`${confusionTable(summary.confusion)}\n`);
+    if (summary.anomaly)
+      err.write(
+        `learning mode alone (detected = an anomaly.request finding, logged or blocked):\n${confusionTable(summary.anomaly)}\n`,
+      );
+  }
   return 0;
 }
