@@ -1,16 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createPrng } from '@palisade/engine';
 
-/** A seeded PRNG (mulberry32): the same seed gives the same shuffles on every machine. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the engine's mulberry32): the same seed gives the same shuffles on every machine. */
+export const createRng: (seed: number) => () => number = createPrng;
 
 /** Fisher–Yates shuffle with the given generator. */
 export function shuffleInPlace(a: Int32Array | number[], rng: () => number): void {
