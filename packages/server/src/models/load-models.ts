@@ -32,7 +32,8 @@ export interface ModelChoice {
 
 /** What was loaded, for logs and `/api/v1/health`. */
 export interface LoadedModels {
-  classifier: { id: string; from: 'file' | 'store' | 'shipped' } | null;
+  /** `id` is the model's own (`name@crc`); `stored_id` the registry's, for one from the store. */
+  classifier: { id: string; from: 'file' | 'store' | 'shipped'; stored_id?: string } | null;
   anomaly: { id: string; from: 'file' | 'store'; action: AnomalyAction } | null;
 }
 
@@ -91,7 +92,9 @@ export async function loadEngineModels(
     config.model = active
       ? decodeClassifier(active.bytes, `stored model ${active.info.id}`)
       : decodeClassifier(new Uint8Array(readModelFile(DEFAULT_MODEL_PATH)), 'the shipped default model');
-    loaded.classifier = { id: config.model.id, from: active ? 'store' : 'shipped' };
+    loaded.classifier = active
+      ? { id: config.model.id, from: 'store', stored_id: active.info.id }
+      : { id: config.model.id, from: 'shipped' };
   }
   const a = choice.anomaly ?? 'default';
   const action = choice.anomalyAction ?? 'log';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createEngine, type Engine, type SecurityEvent } from '@palisade/engine';
 import type { ServerConfig } from '../config/config.js';
 import { loadEngineModels, type LoadedModels, type ModelChoice } from '../models/load-models.js';
+import { activeModelIds } from '../store/models.js';
 import { DropError, type EventSink } from '../sink.js';
 import {
   openStore,
@@ -33,6 +34,11 @@ export interface Pipeline {
   engine: Engine;
   /** The models the engine runs with (ids and where they came from). */
   models: LoadedModels;
+  /**
+   * Loads the store's active models again when they changed since the last load (polled every
+   * 10 s); the engine then inspects with them. Resolves true when it swapped.
+   */
+  reloadModels(): Promise<boolean>;
   store: Store;
   writer: Writer;
   enricher: Enricher;
@@ -69,6 +75,22 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
+/** An engine that forwards to the one in service, so a new model can be swapped in whole. */
+function swappableEngine(first: Engine): { engine: Engine; swap(next: Engine): void } {
+  let current = first;
+  const engine: Engine = Object.freeze({
+    inspect: (r: Parameters<Engine['inspect']>[0]) => current.inspect(r),
+    inspectParsed: (r: Parameters<Engine['inspectParsed']>[0]) => current.inspectParsed(r),
+    get config() {
+      return current.config;
+    },
+    get rules() {
+      return current.rules;
+    },
+  });
+  return { engine, swap: (next) => void (current = next) };
+}
+
 /** The server config's `ml` section as a model choice. */
 export function modelChoiceOf(ml: ServerConfig['ml']): ModelChoice {
   const pick = (v: string) => (v === 'default' || v === 'off' ? v : { file: v });
@@ -97,11 +119,12 @@ export async function openPipeline(
     await store.close();
     throw e;
   });
-  const engine = createEngine({ ...config.engine, ...modelConfig });
-  log(
-    `models: classifier ${models.classifier ? `${models.classifier.id} (${models.classifier.from})` : 'off'}, ` +
-      `anomaly ${models.anomaly ? `${models.anomaly.id} (${models.anomaly.from}, ${models.anomaly.action})` : 'none'}`,
-  );
+  const live = swappableEngine(createEngine({ ...config.engine, ...modelConfig }));
+  const engine = live.engine;
+  const describeModels = (m: LoadedModels) =>
+    `models: classifier ${m.classifier ? `${m.classifier.id} (${m.classifier.from})` : 'off'}, ` +
+    `anomaly ${m.anomaly ? `${m.anomaly.id} (${m.anomaly.from}, ${m.anomaly.action})` : 'none'}`;
+  log(describeModels(models));
   const writer = createWriter(store, {
     maxQueue: config.writer.max_queue,
     batchSize: config.writer.batch_size,
@@ -129,11 +152,31 @@ export async function openPipeline(
     opts.correlation ?? (saved ? resolveCorrelationConfig(saved.value) : config.correlation),
     { log, onBan: () => void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)) },
   );
-  // Bans may also change from other processes (CLI, another serve): refresh the cache regularly.
-  const banTimer = setInterval(
-    () => void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)),
-    10_000,
-  );
+  // A model activated by `palisade model activate` (another process) goes live here at the next
+  // poll: the engine is rebuilt off the request path and swapped in whole.
+  const choice = modelChoiceOf(config.ml);
+  const storeModelIds = () => ({
+    classifier: models.classifier?.stored_id,
+    anomaly: models.anomaly?.from === 'store' ? models.anomaly.id : undefined,
+  });
+  async function reloadModels(): Promise<boolean> {
+    const active = await activeModelIds(store);
+    const now = storeModelIds();
+    const changed =
+      (choice.classifier === 'default' && active.classifier !== now.classifier) ||
+      (choice.anomaly === 'default' && active.anomaly !== now.anomaly);
+    if (!changed) return false;
+    const next = await loadEngineModels(choice, store);
+    live.swap(createEngine({ ...config.engine, ...next.config }));
+    Object.assign(models, next.loaded);
+    log(`reloaded ${describeModels(models)}`);
+    return true;
+  }
+  // Bans (and models) may also change from other processes (CLI, another serve): refresh regularly.
+  const banTimer = setInterval(() => {
+    void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`));
+    void reloadModels().catch((e: Error) => log(`model reload: ${e.message}`));
+  }, 10_000);
   banTimer.unref();
   const retention =
     opts.retention !== false && config.retention_days > 0
@@ -246,6 +289,7 @@ export async function openPipeline(
   return {
     engine,
     models,
+    reloadModels,
     store,
     writer,
     enricher,

@@ -61,6 +61,7 @@ export {
   activateModel,
   deactivateModel,
   getActiveModel,
+  activeModelIds,
   getModelInfo,
   getModelBytes,
   listModels,

@@ -181,3 +181,15 @@ export async function deactivateModel(
   if (n > 0) await audit(store, by, 'model.deactivate', `kind:${kind}`, undefined, nowMs);
   return n;
 }
+
+/** The ids of the active models by kind (a cheap poll: processes reload when they change). */
+export async function activeModelIds(store: Store): Promise<Partial<Record<ModelKind, string>>> {
+  const rows = await store.db
+    .selectFrom('models')
+    .select(['id', 'kind'])
+    .where('status', '=', 'active')
+    .execute();
+  const out: Partial<Record<ModelKind, string>> = {};
+  for (const r of rows) out[r.kind as ModelKind] = r.id;
+  return out;
+}
