@@ -195,19 +195,7 @@ const METADATA_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 const INTERNAL_NAMES: ReadonlySet<string> = new Set([
-  'localhost',
-  'localhost.localdomain',
-  'localhost4',
-  'localhost4.localdomain4',
-  'localhost6',
-  'localhost6.localdomain6',
-  'ip6-localhost',
-  'ip6-loopback',
-  'ipv6-localhost',
-  'ipv6-loopback',
-  'localtest.me',
-  'lvh.me',
-  'vcap.me',
+  ...LOOPBACK_NAMES,
   'lacolhost.com',
   'localdomain',
   'broadcasthost',
