@@ -41,6 +41,7 @@ export interface DatasetRow {
   'threat.technique.name': string[];
   'palisade.score': number | null;
   'palisade.ml_score': number | null;
+  'palisade.anomaly_score': number | null;
   'palisade.request_key': string;
   label: 'attack' | 'benign';
   'label.source': LabelSource;
@@ -95,6 +96,7 @@ export const COLUMNS: readonly ColumnDef[] = Object.freeze([
   c('threat.technique.name', 'string_list', false, 'Attack classes of the findings (distinct).'),
   c('palisade.score', 'double', true, 'Anomaly score.'),
   c('palisade.ml_score', 'double', true, 'ML score 0..1.'),
+  c('palisade.anomaly_score', 'double', true, "Learning mode's anomaly score 0..1."),
   c(
     'palisade.request_key',
     'string',

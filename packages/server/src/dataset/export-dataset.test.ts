@@ -90,6 +90,7 @@ describe('exportDataset', () => {
     // Analyst overrides: a false positive and a missed attack.
     events.push(ev({ path: '/fp', query: "q=O'Brien", cls: 'sqli', analyst: 'benign' }));
     events.push(ev({ path: '/miss', query: 'q=sneaky', analyst: 'attack' }));
+    events[events.length - 1]!.anomaly_score = 0.87; // learning mode flagged what the rules missed
     // Unlabelled, and a non-HTTP event (left out unless allKinds).
     events.push(ev({ path: '/unlabelled', detector: null }));
     const auth: SecurityEvent = {
@@ -156,7 +157,9 @@ describe('exportDataset', () => {
       label: 'attack',
       'label.source': 'analyst',
       'label.class': 'unknown',
+      'palisade.anomaly_score': 0.87,
     });
+    expect(byPath('/fp')[0]!['palisade.anomaly_score']).toBeNull();
     expect(byPath('/p/300')[0]).toMatchObject({
       label: 'attack',
       'label.source': 'detector',
@@ -305,6 +308,7 @@ describe('exportDataset', () => {
       'event.severity': 'INTEGER',
       'palisade.score': 'DOUBLE',
       'palisade.ml_score': 'DOUBLE',
+      'palisade.anomaly_score': 'DOUBLE',
       'rule.name': 'VARCHAR[]',
       'threat.technique.name': 'VARCHAR[]',
       label: 'VARCHAR',

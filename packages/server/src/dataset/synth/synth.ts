@@ -279,6 +279,7 @@ export function synthRow(item: SynthItem, seed: number, index: number, baseMs: n
     'threat.technique.name': [],
     'palisade.score': null,
     'palisade.ml_score': null,
+    'palisade.anomaly_score': null,
     // Headers are part of a synthetic request's identity (attacks sit in them too).
     'palisade.request_key': requestKey(r.method, path, query, bodyHash(body), JSON.stringify(r.headers)),
     label: item.label,
