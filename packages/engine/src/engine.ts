@@ -231,9 +231,15 @@ export function decide(findings: Finding[], cfg: CompiledConfig): Verdict {
     const s = SEVERITIES.indexOf(f.severity);
     if (s > sev) sev = s;
   }
+  // Strongest first; on equal severity a signature comes before the classifier's score, so the
+  // first explanation an analyst reads names a rule.
+  const learned = (f: Finding) => (f.class === 'ml' ? 1 : 0);
   if (findings.length > 1)
     findings.sort(
-      (a, b) => SEVERITY_POINTS[b.severity] - SEVERITY_POINTS[a.severity] || b.confidence - a.confidence,
+      (a, b) =>
+        SEVERITY_POINTS[b.severity] - SEVERITY_POINTS[a.severity] ||
+        learned(a) - learned(b) ||
+        b.confidence - a.confidence,
     );
   const action = score >= cfg.blockThreshold && cfg.mode === 'block' ? 'block' : score > 0 ? 'log' : 'allow';
   return { action, score, severity: SEVERITIES[sev]!, findings };

@@ -321,3 +321,46 @@ function referenceExplanation(model: ClassifierModel, r: RequestRecord, topN: nu
     })),
   };
 }
+
+describe('the shipped model in the engine', () => {
+  const shipped = decodeModel(
+    new Uint8Array(readFileSync(new URL('../../models/default-classifier.bin', import.meta.url))),
+  );
+  const engine = createEngine({ model: shipped });
+  const get = (q: string): RequestRecord => ({
+    method: 'GET',
+    url: `/search?q=${encodeURIComponent(q)}`,
+    headers: {},
+  });
+
+  it('blocks a textbook injection with the rule listed before the score, and allows plain search terms', () => {
+    const v = engine.inspect(get("1' or '1'='1"));
+    expect(v.action).toBe('block');
+    expect(v.findings[0]!.class).toBe('sqli');
+    expect(v.findings.map((f) => f.rule)).toContain('ml.classifier');
+    for (const q of ['red shoes size 10', 'garden chair', 'pizza near me'])
+      expect(engine.inspect(get(q)).action, q).toBe('allow');
+  });
+
+  it('does not score JSON bodies, headers or cookies (only path, query and form values)', () => {
+    const payload = "1' or '1'='1";
+    const json = engine.inspect({
+      method: 'POST',
+      url: '/api',
+      headers: {
+        'content-type': 'application/json',
+        'x-note': payload,
+        cookie: `n=${encodeURIComponent(payload)}`,
+      },
+      body: JSON.stringify({ note: payload }),
+    });
+    expect(json.findings.some((f) => f.rule === 'ml.classifier')).toBe(false);
+    const form = engine.inspect({
+      method: 'POST',
+      url: '/api',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `note=${encodeURIComponent(payload)}`,
+    });
+    expect(form.findings.find((f) => f.rule === 'ml.classifier')?.location).toBe('body.form:note');
+  });
+});
