@@ -12,6 +12,7 @@ import { DropError } from '../sink.js';
 import type { Pipeline } from './pipeline.js';
 import { renderMetrics } from './metrics.js';
 import { registerIncidentRoutes } from './routes-incidents.js';
+import { actorOf, hasScope } from './principal.js';
 import {
   activeBans,
   addBan,
@@ -41,11 +42,6 @@ export interface AppOptions {
   timeZone?: string;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    apiKey?: { id: number; name: string; scopes: readonly string[] };
-  }
-}
 
 function errorBody(code: ErrorCode, message?: string, details?: unknown) {
   return { error: { code, message: message ?? ERRORS[code].message, ...(details ? { details } : {}) } };
@@ -84,17 +80,22 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   );
   app.setNotFoundHandler((_req, reply) => reply.status(404).send(errorBody('PAL_ERR_NOT_FOUND')));
 
-  /** Authenticates by API key (`Authorization: Bearer pal_…` or `X-Api-Key`) and checks its scope. */
-  const requireScope = (scope: ApiKeyScope) => async (req: FastifyRequest) => {
-    const auth = req.headers.authorization;
-    const secret = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : req.headers['x-api-key'];
-    if (typeof secret !== 'string' || !secret) throw new PalisadeError('PAL_ERR_AUTH_REQUIRED');
-    const key = await verifyApiKey(pipeline.store, secret);
-    if (!key) throw new PalisadeError('PAL_ERR_AUTH_REQUIRED', 'unknown or revoked API key');
-    if (!key.scopes.includes(scope) && !key.scopes.includes('admin'))
-      throw new PalisadeError('PAL_ERR_FORBIDDEN', `this key lacks the "${scope}" scope`);
-    req.apiKey = key;
-  };
+  /**
+   * Authenticates (API key as `Authorization: Bearer pal_…` or `X-Api-Key`), sets `req.principal`
+   * and checks that it holds one of `scopes`.
+   */
+  const requireScope =
+    (...scopes: ApiKeyScope[]) =>
+    async (req: FastifyRequest) => {
+      const auth = req.headers.authorization;
+      const secret = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : req.headers['x-api-key'];
+      if (typeof secret !== 'string' || !secret) throw new PalisadeError('PAL_ERR_AUTH_REQUIRED');
+      const key = await verifyApiKey(pipeline.store, secret);
+      if (!key) throw new PalisadeError('PAL_ERR_AUTH_REQUIRED', 'unknown or revoked API key');
+      req.principal = { kind: 'apikey', actor: `apikey:${key.name}`, name: key.name, scopes: key.scopes };
+      if (!scopes.some((s) => hasScope(req.principal, s)))
+        throw new PalisadeError('PAL_ERR_FORBIDDEN', `this key lacks the "${scopes.join('" or "')}" scope`);
+    };
 
   app.get('/api/v1/health', async () => health());
   app.get('/healthz', async () => health());
@@ -194,12 +195,12 @@ export function buildApp(opts: AppOptions): FastifyInstance {
         value: body.value,
         reason: body.reason,
         source: 'api',
-        created_by: `apikey:${req.apiKey!.name}`,
+        created_by: actorOf(req),
         until: body.ttl_seconds ? now + body.ttl_seconds * 1000 : null,
         now_ms: now,
       });
       await pipeline.bans.reload();
-      await audit(pipeline.store, `apikey:${req.apiKey!.name}`, 'ban.add', ban.value, {
+      await audit(pipeline.store, actorOf(req), 'ban.add', ban.value, {
         reason: ban.reason,
         until: ban.until,
       });
@@ -217,13 +218,13 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       const removed = await removeBan(
         pipeline.store,
         (req.params as { id: number }).id,
-        `apikey:${req.apiKey!.name}`,
+        actorOf(req),
       );
       if (!removed) return reply.status(404).send(errorBody('PAL_ERR_NOT_FOUND', 'no such active ban'));
       await pipeline.bans.reload();
       await audit(
         pipeline.store,
-        `apikey:${req.apiKey!.name}`,
+        actorOf(req),
         'ban.remove',
         String((req.params as { id: number }).id),
       );
@@ -278,7 +279,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     async (req, reply: FastifyReply) => {
       const { id } = req.params as { id: string };
       const withRaw = (req.query as { raw?: boolean }).raw === true;
-      if (withRaw && !req.apiKey?.scopes.some((s) => s === 'raw' || s === 'admin'))
+      if (withRaw && !hasScope(req.principal, 'raw'))
         throw new PalisadeError('PAL_ERR_FORBIDDEN', 'reading the raw request needs the "raw" scope');
       const event = await getEvent(pipeline.store, id, { withRaw });
       if (!event) return reply.status(404).send(errorBody('PAL_ERR_NOT_FOUND', `no event ${id}`));
@@ -303,7 +304,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     async (req) => {
       const { id } = req.params as { id: string };
       const { label } = req.body as { label: AnalystLabel | null };
-      return setAnalystLabel(pipeline.store, id, label, `apikey:${req.apiKey!.name}`);
+      return setAnalystLabel(pipeline.store, id, label, actorOf(req));
     },
   );
 

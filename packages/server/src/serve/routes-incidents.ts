@@ -42,6 +42,7 @@ import {
 } from '../store/log-uploads.js';
 import { timeline, TIMELINE_LIMIT_MAX } from '../store/timeline.js';
 import { INCIDENT_CONFIG_SETTING, type Pipeline } from './pipeline.js';
+import { actorOf } from './principal.js';
 
 /** Largest log upload by default, bytes (the uploaded, possibly gzip-compressed, size). */
 export const UPLOAD_MAX_BYTES = 100 * 1024 * 1024;
@@ -54,8 +55,8 @@ const EVIDENCE_MAX = 1000;
 
 export interface IncidentRoutesOptions {
   pipeline: Pipeline;
-  /** The app's API-key check: resolves when the key has `scope` (or admin), sets `req.apiKey`. */
-  requireScope: (scope: ApiKeyScope) => (req: FastifyRequest) => Promise<void>;
+  /** The app's check: authenticates, sets `req.principal`, resolves when it holds one of `scopes`. */
+  requireScope: (...scopes: ApiKeyScope[]) => (req: FastifyRequest) => Promise<void>;
   /** Largest upload in bytes; default UPLOAD_MAX_BYTES. */
   maxUploadBytes?: number;
   /** Zone of timestamps without an offset (default UTC). */
@@ -95,7 +96,6 @@ function timeRange(q: { since?: string; until?: string }): { sinceMs?: number; u
   return out;
 }
 
-const actorOf = (req: FastifyRequest): string => `apikey:${req.apiKey!.name}`.slice(0, 200);
 
 function incidentView(i: Incident) {
   return {
@@ -398,7 +398,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
       },
     );
 
-    scope.post('/api/v1/logs', { preHandler: requireScope('ingest') }, async (req, reply) => {
+    scope.post('/api/v1/logs', { preHandler: requireScope('upload', 'ingest') }, async (req, reply) => {
       if (!req.isMultipart())
         throw invalid('file', 'send the log as multipart/form-data with a file part named "file"');
       const upload = await acceptUpload(req);

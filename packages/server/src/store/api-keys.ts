@@ -8,8 +8,8 @@ import { PalisadeError } from '../errors.js';
 import type { ApiKeyRow } from './schema.js';
 import type { Store } from './store.js';
 
-/** What a key may do. `admin` implies every other scope. */
-export const API_KEY_SCOPES = ['admin', 'ingest', 'read', 'raw', 'label', 'ban'] as const;
+/** What a key (or a user's role) may do. `admin` implies every other scope; `upload` is log uploads. */
+export const API_KEY_SCOPES = ['admin', 'ingest', 'read', 'raw', 'label', 'ban', 'upload'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 const SECRET = /^pal_[A-Za-z0-9_-]{43}$/;
