@@ -44,8 +44,10 @@ Usage:
   palisade demo                              inspect a few sample requests and explain them
   palisade rules [--json]                    list every detection rule (id, version, class, severity)
 
-  palisade serve [--listen HOST:PORT] [--db PATH] [--demo]
-                                             the collector, read API and metrics on SQLite (embedded default);
+  palisade serve [--listen HOST:PORT] [--db PATH] [--upstream URL] [--demo]
+                                             the collector, API, dashboard and metrics on SQLite (embedded
+                                             default); --upstream URL adds the reverse proxy in the same
+                                             process (listening on proxy.listen / PALISADE_PROXY_LISTEN);
                                              --demo adds a demo shop behind the proxy, with mixed traffic
   palisade proxy --upstream URL [--listen HOST:PORT] [--db PATH]
                                              reverse proxy that inspects, blocks and records every request

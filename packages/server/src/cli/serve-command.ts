@@ -1,6 +1,7 @@
 /**
- * `palisade serve`: the embedded default — collector, read API, metrics and retention in one process
- * on SQLite. `--demo` adds the demo shop behind the reverse proxy and sends it mixed traffic, so a
+ * `palisade serve`: the embedded default — collector, API, dashboard, metrics and retention in one
+ * process on SQLite. `--upstream URL` adds the reverse proxy in the same process (its events reach the
+ * live stream at once); `--demo` puts the demo shop behind it and sends it mixed traffic, so a
  * newcomer sees events within seconds.
  */
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { startSyslogIngest } from '../ingest/syslog-ingest.js';
 import { buildApp } from '../serve/app.js';
 import { createShop } from '../demo/shop.js';
 import { startDemoTraffic } from '../demo/traffic.js';
-import { createProxy } from '../proxy/index.js';
+import { createProxy, type BuiltinTrapName } from '../proxy/index.js';
 import { proxyCollector } from '../serve/metrics.js';
 
 export const VERSION: string = (
@@ -82,25 +83,39 @@ export async function runServe(opts: ServeOptions): Promise<number> {
         `  syslog  ${udpPort ? `udp ${udpPort} ` : ''}${tcpPort ? `tcp ${tcpPort}` : ''} (format ${config.syslog.format})`,
       );
     }
+    /** The reverse proxy in this process, recording through the same pipeline (live in the API). */
+    const startProxy = async (upstream: string, sourceName: string, recordAll: boolean) => {
+      const proxy = createProxy({
+        upstream,
+        engine: pipeline.engine,
+        sink: pipeline.sink,
+        bans: pipeline.bans,
+        // The demo traffic names its sources in X-Forwarded-For from loopback.
+        trustedProxies: opts.demo ? ['127.0.0.1', '::1'] : config.proxy.trusted_proxies,
+        maxBodyBytes: config.proxy.max_body_bytes,
+        sourceName,
+        recordAll,
+        ...(config.proxy.honeypot
+          ? { honeypot: { traps: config.proxy.honeypot_traps as BuiltinTrapName[] } }
+          : {}),
+      });
+      const { host: ph, port: pp } = splitHostPort(config.proxy.listen);
+      const addr = await proxy.listen(ph, pp).catch((err: unknown) => {
+        // The demo takes any free port when the configured one is busy; a real upstream does not.
+        if (opts.demo) return proxy.listen('127.0.0.1', 0);
+        throw err;
+      });
+      closers.unshift(() => proxy.close());
+      pipeline.collectors.push(proxyCollector(() => proxy.stats()));
+      const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      return `http://${shown}:${addr.port}`;
+    };
     if (opts.demo) {
       const shop = createShop();
       await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
       const shopUrl = `http://127.0.0.1:${(shop.address() as AddressInfo).port}`;
       closers.unshift(() => new Promise((resolve) => shop.close(() => resolve())));
-      const proxy = createProxy({
-        upstream: shopUrl,
-        engine: pipeline.engine,
-        sink: pipeline.sink,
-        bans: pipeline.bans,
-        trustedProxies: ['127.0.0.1', '::1'],
-        sourceName: 'proxy:demo-shop',
-        recordAll: true,
-      });
-      const { host: ph, port: pp } = splitHostPort(config.proxy.listen);
-      const addr = await proxy.listen(ph, pp).catch(() => proxy.listen('127.0.0.1', 0));
-      const proxyUrl = `http://${addr.address}:${addr.port}`;
-      closers.unshift(() => proxy.close());
-      pipeline.collectors.push(proxyCollector(() => proxy.stats()));
+      const proxyUrl = await startProxy(shopUrl, 'proxy:demo-shop', true);
       const traffic = startDemoTraffic(new URL(proxyUrl));
       closers.unshift(async () => traffic.stop());
       Object.assign(ready, { proxy: proxyUrl, shop: shopUrl });
@@ -108,6 +123,14 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       out(
         `  try: curl "${proxyUrl}/search?q=%27%20or%201=1--"   then   curl -H "Authorization: Bearer $(cat ${firstKey ?? '<key file>'})" ${api}/api/v1/events`,
       );
+    } else if (config.proxy.upstream) {
+      const proxyUrl = await startProxy(
+        config.proxy.upstream,
+        `proxy:${config.proxy.listen}`,
+        config.proxy.record_all,
+      );
+      ready.proxy = proxyUrl;
+      out(`  proxy   ${proxyUrl} → ${config.proxy.upstream}`);
     }
     opts.onReady?.(ready);
     await (opts.until ?? signalled());

@@ -1,6 +1,7 @@
 /**
  * The built CLI as a user runs it: `palisade serve` starts on a fresh directory, takes events, stops
  * cleanly on SIGTERM with the events kept; `serve --demo` shows blocked attacks within seconds;
+ * `serve --upstream` proxies in the same process;
  * `palisade proxy` records into the database; the store commands work on what serve wrote.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -119,6 +120,28 @@ describe('palisade serve (built CLI)', () => {
     expect(blocked.length).toBeGreaterThanOrEqual(3);
     // Blocked by the engine (with its findings) or by a ban the active response placed.
     expect(blocked.every((e) => e.findings.length > 0 || e.message?.startsWith('banned: '))).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+
+  it('--upstream runs the proxy in the same process: what it blocks is in the API at once', async () => {
+    const { child, match } = await start(
+      ['serve', '--listen', '127.0.0.1:0', '--upstream', 'http://127.0.0.1:9'],
+      /serving on (http:\/\/\S+)[\s\S]*proxy +(http:\/\/\S+) →/,
+    );
+    const key = readFileSync(join(dir, 'data', 'admin-api-key'), 'utf8').trim();
+    const r = await fetch(`${match[2]}/?q=${encodeURIComponent('<script>alert(1)</script>')}`);
+    expect(r.status).toBe(403);
+    let events: { findings: { rule: string }[]; source: string }[] = [];
+    for (let i = 0; i < 50 && events.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      const list = await fetch(`${match[1]}/api/v1/events?action=block`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      events = ((await list.json()) as { events: typeof events }).events;
+    }
+    expect(events).toHaveLength(1);
+    expect(events[0]!.findings.some((f) => f.rule.startsWith('xss.'))).toBe(true);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
   });
