@@ -4,7 +4,8 @@
  * with and without ModSecurity + CRS when installed), the sensor's per-request overhead and the
  * resident memory of `palisade serve` at idle and under ingest load, and log ingest lines/s (parse,
  * inspect, full path into SQLite) beside fail2ban-regex when installed, and the classifier's cost per
- * request, its training time and size, and learning mode's costs. Figures only (STYLE.md #17).
+ * request, its training time and size, and learning mode's costs, and the statistics endpoints'
+ * response times over 1,000,000 stored events. Figures only (STYLE.md #17).
  * `--only a,b` runs some sections, `--quick` shortens every run, `--json` prints one JSON object.
  */
 import os from 'node:os';
@@ -19,10 +20,20 @@ import { benchServe, formatServe } from '../bench/serve-bench.js';
 import { benchIngest, formatIngest } from '../bench/ingest-bench.js';
 import { benchClassifier, formatClassifierBench } from '../bench/ml-bench.js';
 import { benchLearning, formatLearning } from '../bench/learn-bench.js';
+import { benchStats, formatStats } from '../bench/stats-bench.js';
 
 export { BUILTIN_MIX, worstCases } from '../bench/engine-bench.js';
 
-export const BENCH_SECTIONS = ['engine', 'store', 'proxy', 'sensor', 'serve', 'ingest', 'ml'] as const;
+export const BENCH_SECTIONS = [
+  'engine',
+  'store',
+  'proxy',
+  'sensor',
+  'serve',
+  'ingest',
+  'ml',
+  'stats',
+] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export interface BenchOptions {
@@ -126,6 +137,11 @@ export async function runBench(
         return `${formatClassifierBench(x.inference)}
 ${formatLearning(x.learning)}`;
       },
+    },
+    stats: {
+      title: 'stats: statistics endpoints over stored events (SQLite, through the API)',
+      run: () => benchStats(q ? { events: 100_000, runs: 5 } : {}),
+      format: (r) => formatStats(r as Awaited<ReturnType<typeof benchStats>>),
     },
   };
   const selected = opts.only && opts.only.length > 0 ? opts.only : BENCH_SECTIONS;

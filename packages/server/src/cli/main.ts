@@ -16,6 +16,8 @@ import { runDatasetCommand } from '../dataset/index.js';
 import { runSimulate } from '../simulate/index.js';
 import type { ModelChoice } from '../models/load-models.js';
 import { runModelCommand } from '../models/model-command.js';
+import { runErrorsCommand } from './errors-command.js';
+import { runUserCommand } from '../auth/user-command.js';
 import {
   runApiKeyCreate,
   runApiKeyList,
@@ -43,6 +45,7 @@ Usage:
                                              fail2ban-regex, classifier cost, training time, learning mode
   palisade demo                              inspect a few sample requests and explain them
   palisade rules [--json]                    list every detection rule (id, version, class, severity)
+  palisade errors [--markdown]               every error code with its HTTP status and message
 
   palisade serve [--listen HOST:PORT] [--db PATH] [--upstream URL] [--demo]
                                              the collector, API, dashboard and metrics on SQLite (embedded
@@ -67,6 +70,10 @@ Usage:
                                              create an API key (scopes: admin ingest read raw label ban);
                                              the secret is printed once
   palisade apikey list | apikey revoke ID [--db PATH]
+  palisade user create NAME --role viewer|analyst|admin | user list | user set-role NAME ROLE
+  palisade user reset-password NAME [--db PATH]
+                                             dashboard users; the password is read from PALISADE_PASSWORD
+                                             or stdin; reset-password ends the user's sessions
   palisade train classifier [--corpus DIR] [--labels analyst[,detector]] [--out FILE] [--report DIR]
                                              the classifier recipe (corpus + synthetic + store labels):
                                              model, report with holdout figures; then palisade model activate
@@ -160,6 +167,8 @@ export async function main(argv: string[]): Promise<number> {
       return runSimulate(rest);
     case 'model':
       return runModelCommand(rest);
+    case 'errors':
+      return runErrorsCommand(rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,
@@ -186,6 +195,7 @@ export async function main(argv: string[]): Promise<number> {
       retire: { type: 'boolean' },
       name: { type: 'string' },
       scope: { type: 'string', multiple: true },
+      role: { type: 'string' },
       format: { type: 'string' },
       profile: { type: 'string' },
       follow: { type: 'boolean', short: 'f' },
@@ -319,6 +329,8 @@ export async function main(argv: string[]): Promise<number> {
       if (sub === 'revoke' && positionals[1] && /^\d+$/.test(positionals[1]))
         return runApiKeyRevoke({ ...store(), id: Number(positionals[1]) });
       throw new PalisadeError('PAL_ERR_CLI_USAGE', 'apikey takes create, list or revoke ID');
+    case 'user':
+      return runUserCommand({ ...store(), args: positionals, role: values.role });
     case 'label':
       if (!sub || !positionals[1])
         throw new PalisadeError('PAL_ERR_CLI_USAGE', 'label takes EVENT_ID and attack, benign or clear');

@@ -53,6 +53,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
       maxBodyBytes: config.ingest.max_body_bytes,
       maxUploadBytes: config.ingest.max_upload_bytes,
       timeZone: config.ingest.time_zone,
+      auth: config.auth,
       version: VERSION,
     });
     const { host, port } = splitHostPort(config.listen);

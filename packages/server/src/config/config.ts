@@ -12,6 +12,7 @@ import { checkObject, type Schema } from './schema.js';
 import { BUILTIN_TRAPS } from '../proxy/honeypot.js';
 import { checkTimeZone } from '../ingest/parsers/time.js';
 import { profileConfig, resolveCorrelationConfig, type CorrelationConfig } from '../correlate/config.js';
+import { ROLES, type Role } from '../serve/principal.js';
 
 export interface ServerConfig {
   /** Where the database, key file, install secret and first API key live. */
@@ -58,9 +59,39 @@ export interface ServerConfig {
    * or a model file path. The anomaly finding logs (`log`) or blocks (`block`).
    */
   ml: { classifier: string; anomaly: string; anomaly_action: 'log' | 'block' };
+  /** Users and tokens of the API (auth/): session lifetimes and an optional OIDC identity provider. */
+  auth: {
+    /** A browser session ends after this long without a request. */
+    session_idle_secs: number;
+    /** ... and after this long in any case. */
+    session_max_secs: number;
+    oidc: OidcConfig | null;
+  };
+}
+
+/** An external identity provider whose JWTs the API accepts as `Authorization: Bearer`. */
+export interface OidcConfig {
+  /** Expected `iss` claim. */
+  issuer: string;
+  /** Where its signing keys are (JWKS). */
+  jwks_url: string;
+  /** Expected `aud` claim (the client id of Palisade at the provider). */
+  audience: string;
+  /** Dotted path of the role claim; empty: `roles`, then Keycloak's `realm_access.roles`. */
+  role_claim: string;
+  /** Provider role → Palisade role; a provider role named like a Palisade role maps to it. */
+  role_map: Record<string, Role>;
+  /** Role of a token whose claims map to none; `none` refuses it. */
+  default_role: Role | 'none';
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8470';
+/** Sessions end after 1 h idle or 12 h; no identity provider. */
+export const DEFAULT_AUTH: Readonly<ServerConfig['auth']> = {
+  session_idle_secs: 3600,
+  session_max_secs: 43_200,
+  oidc: null,
+};
 export const DEFAULT_PROXY_LISTEN = '127.0.0.1:8080';
 export const CONFIG_FILES = ['palisade.config.json', 'palisade.config.yaml', 'palisade.config.yml'];
 
@@ -126,6 +157,25 @@ const SCHEMA: Schema = {
       anomaly_action: { type: 'enum', values: ['log', 'block'] },
     },
   },
+  auth: {
+    type: 'object',
+    fields: {
+      session_idle_secs: { type: 'int', min: 60, max: 30 * 86_400 },
+      session_max_secs: { type: 'int', min: 60, max: 90 * 86_400 },
+      oidc: {
+        type: 'object',
+        nullable: true,
+        fields: {
+          issuer: { type: 'string' },
+          jwks_url: { type: 'url' },
+          audience: { type: 'string' },
+          role_claim: { type: 'string' },
+          role_map: { type: 'any' },
+          default_role: { type: 'enum', values: ['none', ...ROLES] },
+        },
+      },
+    },
+  },
 };
 
 /** `PALISADE_X` → config path. Secrets come only from the environment or files, never flags. */
@@ -145,6 +195,9 @@ const ENV: Readonly<Record<string, string>> = {
   PALISADE_SYSLOG_TCP: 'syslog.tcp',
   PALISADE_ML: 'ml.classifier',
   PALISADE_ANOMALY: 'ml.anomaly',
+  PALISADE_OIDC_ISSUER: 'auth.oidc.issuer',
+  PALISADE_OIDC_JWKS_URL: 'auth.oidc.jwks_url',
+  PALISADE_OIDC_AUDIENCE: 'auth.oidc.audience',
 };
 
 function defaults(dataDir: string, configDir: string): ServerConfig {
@@ -174,6 +227,7 @@ function defaults(dataDir: string, configDir: string): ServerConfig {
     correlation: profileConfig('default'),
     syslog: { udp: '', tcp: '', format: 'auto' },
     ml: { classifier: 'default', anomaly: 'default', anomaly_action: 'log' },
+    auth: { ...DEFAULT_AUTH },
   };
 }
 
@@ -232,6 +286,7 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
   if (merged.enrich.abuseipdb && !merged.enrich.abuseipdb.api_key)
     throw new PalisadeError('PAL_ERR_CONFIG', 'enrich.abuseipdb.api_key: required when abuseipdb is set');
   if (merged.enrich.abuseipdb) merged.enrich.abuseipdb.threshold ??= 50;
+  if (merged.auth.oidc) merged.auth.oidc = checkOidc(merged.auth.oidc);
   try {
     compileConfig(merged.engine);
   } catch (e) {
@@ -240,6 +295,29 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
     throw e;
   }
   return { ...merged, file };
+}
+
+/** Requires issuer, jwks_url and audience, fills the optional keys and checks the role map. */
+function checkOidc(o: Partial<OidcConfig>): OidcConfig {
+  for (const k of ['issuer', 'jwks_url', 'audience'] as const)
+    if (!o[k]) throw new PalisadeError('PAL_ERR_CONFIG', `auth.oidc.${k}: required when auth.oidc is set`);
+  const map = o.role_map ?? {};
+  if (map === null || typeof map !== 'object' || Array.isArray(map))
+    throw new PalisadeError('PAL_ERR_CONFIG', 'auth.oidc.role_map: must be an object of role names');
+  for (const [k, v] of Object.entries(map))
+    if (!(ROLES as readonly unknown[]).includes(v))
+      throw new PalisadeError(
+        'PAL_ERR_CONFIG',
+        `auth.oidc.role_map.${k}: must be one of ${ROLES.join(', ')}`,
+      );
+  return {
+    issuer: o.issuer!,
+    jwks_url: o.jwks_url!,
+    audience: o.audience!,
+    role_claim: o.role_claim ?? '',
+    role_map: map,
+    default_role: o.default_role ?? 'none',
+  };
 }
 
 function findConfigFile(explicit: string | undefined, cwd: string): string | null {

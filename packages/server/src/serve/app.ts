@@ -5,14 +5,23 @@
  * The full API with users and roles and the dashboard come in later issues.
  */
 import { createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { SecurityEvent } from '@palisade/engine';
 import { ERRORS, PalisadeError, type ErrorCode } from '../errors.js';
 import { DropError } from '../sink.js';
 import type { Pipeline } from './pipeline.js';
 import { renderMetrics } from './metrics.js';
 import { registerIncidentRoutes } from './routes-incidents.js';
+import { registerStatsRoutes } from './routes-stats.js';
+import { registerCompatRoutes } from './routes-compat.js';
+import { registerOpenApi } from './openapi.js';
+import { registerStreamRoutes } from './routes-stream.js';
+import { registerExclusionRoutes } from './routes-exclusions.js';
+import { registerWeb } from './static.js';
 import { actorOf, hasScope } from './principal.js';
+import { createAuth, type Clock } from '../auth/authenticator.js';
+import { registerAuthRoutes } from '../auth/routes.js';
+import { DEFAULT_AUTH, type ServerConfig } from '../config/config.js';
 import {
   activeBans,
   addBan,
@@ -22,10 +31,8 @@ import {
   getEvent,
   listEvents,
   setAnalystLabel,
-  verifyApiKey,
   ANALYST_LABELS,
   type AnalystLabel,
-  type ApiKeyScope,
   type EventFilter,
 } from '../store/index.js';
 
@@ -40,8 +47,11 @@ export interface AppOptions {
   maxUploadBytes?: number;
   /** Zone of log timestamps without an offset in uploads (default UTC). */
   timeZone?: string;
+  /** Sessions and the OIDC provider (config `auth`); default DEFAULT_AUTH. */
+  auth?: ServerConfig['auth'];
+  /** Epoch ms for authentication (sessions, tokens, lockouts); tests inject a fake. */
+  clock?: Clock;
 }
-
 
 function errorBody(code: ErrorCode, message?: string, details?: unknown) {
   return { error: { code, message: message ?? ERRORS[code].message, ...(details ? { details } : {}) } };
@@ -64,8 +74,13 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       if (err instanceof PalisadeError)
         return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
       if (err.validation) {
-        const v = (err.validation as { instancePath?: string; params?: { missingProperty?: string } }[])[0];
-        const field = (v?.params?.missingProperty ?? v?.instancePath ?? '')
+        const v = (
+          err.validation as {
+            instancePath?: string;
+            params?: { missingProperty?: string; additionalProperty?: string };
+          }[]
+        )[0];
+        const field = (v?.params?.missingProperty ?? v?.params?.additionalProperty ?? v?.instancePath ?? '')
           .replace(/^\//, '')
           .replace(/\//g, '.');
         return reply.status(400).send(errorBody('PAL_ERR_VALIDATION', err.message, { field }));
@@ -79,26 +94,17 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     },
   );
   app.setNotFoundHandler((_req, reply) => reply.status(404).send(errorBody('PAL_ERR_NOT_FOUND')));
+  registerOpenApi(app, { version: opts.version });
+  registerWeb(app);
 
-  /**
-   * Authenticates (API key as `Authorization: Bearer pal_…` or `X-Api-Key`), sets `req.principal`
-   * and checks that it holds one of `scopes`.
-   */
-  const requireScope =
-    (...scopes: ApiKeyScope[]) =>
-    async (req: FastifyRequest) => {
-      const auth = req.headers.authorization;
-      const secret = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : req.headers['x-api-key'];
-      if (typeof secret !== 'string' || !secret) throw new PalisadeError('PAL_ERR_AUTH_REQUIRED');
-      const key = await verifyApiKey(pipeline.store, secret);
-      if (!key) throw new PalisadeError('PAL_ERR_AUTH_REQUIRED', 'unknown or revoked API key');
-      req.principal = { kind: 'apikey', actor: `apikey:${key.name}`, name: key.name, scopes: key.scopes };
-      if (!scopes.some((s) => hasScope(req.principal, s)))
-        throw new PalisadeError('PAL_ERR_FORBIDDEN', `this key lacks the "${scopes.join('" or "')}" scope`);
-    };
+  // API keys, access tokens, OIDC tokens and session cookies (auth/authenticator.ts).
+  const auth = createAuth({ store: pipeline.store, config: opts.auth ?? DEFAULT_AUTH, clock: opts.clock });
+  auth.register(app);
+  const { requireScope } = auth;
 
-  app.get('/api/v1/health', async () => health());
-  app.get('/healthz', async () => health());
+  const open = (summary: string) => ({ schema: { tags: ['meta'], summary, security: [] } });
+  app.get('/api/v1/health', open('Health: version, uptime, queue, models'), async () => health());
+  app.get('/healthz', open('Health (for load balancers)'), async () => health());
   function health() {
     const w = pipeline.writer.stats();
     return {
@@ -110,7 +116,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     };
   }
 
-  app.get('/metrics', async (_req, reply) =>
+  app.get('/metrics', open('Prometheus metrics'), async (_req, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderMetrics(pipeline.collectors)),
   );
 
@@ -119,6 +125,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     {
       preHandler: requireScope('ingest'),
       schema: {
+        tags: ['ingest'],
+        summary: 'Submit security events (sensors, proxies)',
         body: {
           type: 'object',
           required: ['events'],
@@ -156,26 +164,39 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     },
   );
 
-  app.get('/api/v1/bans/active', { preHandler: requireScope('ingest') }, async (req, reply) => {
-    const bans = (await activeBans(pipeline.store, Date.now())).map((b) => ({
-      value: b.value,
-      reason: b.reason,
-      until: b.until,
-    }));
-    const etag = `"${createHash('sha256').update(JSON.stringify(bans)).digest('base64url').slice(0, 27)}"`;
-    if (req.headers['if-none-match'] === etag) return reply.status(304).header('etag', etag).send();
-    return reply.header('etag', etag).send({ bans });
-  });
+  app.get(
+    '/api/v1/bans/active',
+    {
+      preHandler: requireScope('ingest'),
+      schema: { tags: ['ingest'], summary: 'Active bans for sensors (ETag)' },
+    },
+    async (req, reply) => {
+      const bans = (await activeBans(pipeline.store, Date.now())).map((b) => ({
+        value: b.value,
+        reason: b.reason,
+        until: b.until,
+      }));
+      const etag = `"${createHash('sha256').update(JSON.stringify(bans)).digest('base64url').slice(0, 27)}"`;
+      if (req.headers['if-none-match'] === etag) return reply.status(304).header('etag', etag).send();
+      return reply.header('etag', etag).send({ bans });
+    },
+  );
 
-  app.get('/api/v1/bans', { preHandler: requireScope('read') }, async () => ({
-    bans: await listBans(pipeline.store),
-  }));
+  app.get(
+    '/api/v1/bans',
+    { preHandler: requireScope('read'), schema: { tags: ['bans'], summary: 'List bans' } },
+    async () => ({
+      bans: await listBans(pipeline.store),
+    }),
+  );
 
   app.post(
     '/api/v1/bans',
     {
       preHandler: requireScope('ban'),
       schema: {
+        tags: ['bans'],
+        summary: 'Ban an address or CIDR',
         body: {
           type: 'object',
           required: ['value', 'reason'],
@@ -212,22 +233,17 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     '/api/v1/bans/:id',
     {
       preHandler: requireScope('ban'),
-      schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } },
+      schema: {
+        tags: ['bans'],
+        summary: 'Lift a ban',
+        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } },
+      },
     },
     async (req, reply) => {
-      const removed = await removeBan(
-        pipeline.store,
-        (req.params as { id: number }).id,
-        actorOf(req),
-      );
+      const removed = await removeBan(pipeline.store, (req.params as { id: number }).id, actorOf(req));
       if (!removed) return reply.status(404).send(errorBody('PAL_ERR_NOT_FOUND', 'no such active ban'));
       await pipeline.bans.reload();
-      await audit(
-        pipeline.store,
-        actorOf(req),
-        'ban.remove',
-        String((req.params as { id: number }).id),
-      );
+      await audit(pipeline.store, actorOf(req), 'ban.remove', String((req.params as { id: number }).id));
       return reply.status(204).send();
     },
   );
@@ -237,6 +253,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     {
       preHandler: requireScope('read'),
       schema: {
+        tags: ['events'],
+        summary: 'List events (filters, cursor paging)',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -268,6 +286,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     {
       preHandler: requireScope('read'),
       schema: {
+        tags: ['events'],
+        summary: 'One event (raw=true needs the raw scope)',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
         querystring: {
           type: 'object',
@@ -292,6 +312,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     {
       preHandler: requireScope('label'),
       schema: {
+        tags: ['events'],
+        summary: 'Label an event attack or benign',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
         body: {
           type: 'object',
@@ -309,6 +331,11 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   );
 
   registerIncidentRoutes(app, { ...opts, requireScope });
+  registerStatsRoutes(app, { pipeline, requireScope });
+  registerCompatRoutes(app, { ...opts, requireScope });
+  registerStreamRoutes(app, { pipeline, requireScope });
+  registerExclusionRoutes(app, { pipeline, requireScope });
+  registerAuthRoutes(app, { auth });
 
   return app;
 }

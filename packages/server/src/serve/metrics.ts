@@ -3,6 +3,7 @@
  * (`stats()`); a collector reads them at scrape time, so the request path pays nothing for metrics.
  */
 import type { ProxyStats } from '../proxy/index.js';
+import type { LiveStats } from './live-hub.js';
 
 export type MetricType = 'counter' | 'gauge';
 
@@ -102,6 +103,31 @@ export function proxyCollector(stats: () => ProxyStats): Collector {
         'counter',
         'reason',
         s.events.dropped,
+      ),
+    ];
+  };
+}
+
+/** The live stream's clients and what they were sent or why they were dropped. */
+export function liveCollector(stats: () => LiveStats): Collector {
+  return () => {
+    const s = stats();
+    return [
+      single('palisade_stream_clients', 'Live stream clients connected', 'gauge', s.clients),
+      byLabel('palisade_stream_frames_total', 'Live stream frames sent, by type', 'counter', 'type', s.sent),
+      byLabel(
+        'palisade_stream_dropped_total',
+        'Live stream clients dropped, by reason',
+        'counter',
+        'reason',
+        s.dropped,
+      ),
+      byLabel(
+        'palisade_stream_refused_total',
+        'Live stream connections refused, by reason',
+        'counter',
+        'reason',
+        s.refused,
       ),
     ];
   };

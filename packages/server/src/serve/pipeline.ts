@@ -5,10 +5,17 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { createEngine, type Engine, type SecurityEvent } from '@palisade/engine';
+import {
+  ConfigError,
+  createEngine,
+  type Engine,
+  type EngineConfig,
+  type SecurityEvent,
+} from '@palisade/engine';
 import type { ServerConfig } from '../config/config.js';
 import { loadEngineModels, type LoadedModels, type ModelChoice } from '../models/load-models.js';
 import { activeModelIds } from '../store/models.js';
+import { listExclusions, toEngineExclusions } from '../store/exclusions.js';
 import { DropError, type EventSink } from '../sink.js';
 import {
   openStore,
@@ -16,6 +23,7 @@ import {
   loadKeyring,
   startRetention,
   createBanCache,
+  getIncident,
   countApiKeys,
   createApiKey,
   writeFileAtomic0600,
@@ -24,7 +32,8 @@ import {
   type Writer,
 } from '../store/index.js';
 import { createEnricher, type Enricher } from '../enrich/index.js';
-import { byLabel, single, type Collector } from './metrics.js';
+import { byLabel, liveCollector, single, type Collector } from './metrics.js';
+import { createLiveHub, type LiveHub, type LiveHubOptions } from './live-hub.js';
 import { validateEvent } from '../store/validate-event.js';
 import { getSetting } from '../store/settings.js';
 import { resolveCorrelationConfig, type CorrelationConfig } from '../correlate/config.js';
@@ -35,10 +44,13 @@ export interface Pipeline {
   /** The models the engine runs with (ids and where they came from). */
   models: LoadedModels;
   /**
-   * Loads the store's active models again when they changed since the last load (polled every
-   * 10 s); the engine then inspects with them. Resolves true when it swapped.
+   * Rebuilds the engine when the store's active models or its run-time exclusions changed since
+   * the last load (polled every 10 s; called at once after an exclusion is added or removed); the
+   * engine then inspects with them. Resolves true when it swapped.
    */
   reloadModels(): Promise<boolean>;
+  /** The live stream: events after they are committed, incidents after their update is. */
+  live: LiveHub;
   store: Store;
   writer: Writer;
   enricher: Enricher;
@@ -107,20 +119,38 @@ export async function openPipeline(
     retention?: boolean;
     /** Overrides both the config file and the saved setting (`palisade ingest --profile`). */
     correlation?: CorrelationConfig;
+    /** Limits of the live stream (defaults: 100 clients, 1 MiB unsent per client, ping every 15 s). */
+    live?: LiveHubOptions;
   } = {},
 ): Promise<Pipeline> {
   const log = opts.log ?? (() => undefined);
   const keyring = loadKeyring({ dataDir: config.data_dir });
   const store = await openStore({ path: config.db, keyring });
-  const { config: modelConfig, loaded: models } = await loadEngineModels(
-    modelChoiceOf(config.ml),
-    store,
-  ).catch(async (e: unknown) => {
+  const [{ config: firstModelConfig, loaded: models }, exclusions] = await Promise.all([
+    loadEngineModels(modelChoiceOf(config.ml), store),
+    listExclusions(store),
+  ]).catch(async (e: unknown) => {
     await store.close();
     throw e;
   });
-  const live = swappableEngine(createEngine({ ...config.engine, ...modelConfig }));
-  const engine = live.engine;
+  let modelConfig: EngineConfig = firstModelConfig;
+  /** The engine of the config, the current models and the run-time exclusions. */
+  function buildEngine(): Engine {
+    const base = { ...config.engine, ...modelConfig };
+    if (exclusions.exclusions.length === 0) return createEngine(base);
+    try {
+      const runtime = toEngineExclusions(exclusions.exclusions);
+      return createEngine({ ...base, exclusions: [...(config.engine.exclusions ?? []), ...runtime] });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      // The API checks each exclusion before saving it; one an upgraded engine refuses must not stop
+      // inspection: the engine runs without the run-time set (stricter, never laxer) and says why.
+      log(`run-time exclusions not applied: ${e.message}`);
+      return createEngine(base);
+    }
+  }
+  const current = swappableEngine(buildEngine());
+  const engine = current.engine;
   const describeModels = (m: LoadedModels) =>
     `models: classifier ${m.classifier ? `${m.classifier.id} (${m.classifier.from})` : 'off'}, ` +
     `anomaly ${m.anomaly ? `${m.anomaly.id} (${m.anomaly.from}, ${m.anomaly.action})` : 'none'}`;
@@ -152,6 +182,15 @@ export async function openPipeline(
     opts.correlation ?? (saved ? resolveCorrelationConfig(saved.value) : config.correlation),
     { log, onBan: () => void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)) },
   );
+  const live = createLiveHub(store.keyring, opts.live);
+  // Listeners hear about an incident once its update is committed; the stream shows it as the API does.
+  incidents.onIncident((n) => {
+    if (live.clients === 0) return;
+    void getIncident(store, n.id).then(
+      (i) => i && live.publishIncident(i),
+      (e: Error) => log(`live incident: ${e.message}`),
+    );
+  });
   // A model activated by `palisade model activate` (another process) goes live here at the next
   // poll: the engine is rebuilt off the request path and swapped in whole.
   const choice = modelChoiceOf(config.ml);
@@ -159,23 +198,38 @@ export async function openPipeline(
     classifier: models.classifier?.stored_id,
     anomaly: models.anomaly?.from === 'store' ? models.anomaly.id : undefined,
   });
-  async function reloadModels(): Promise<boolean> {
-    const active = await activeModelIds(store);
+  async function reloadOnce(): Promise<boolean> {
+    const [active, saved] = await Promise.all([activeModelIds(store), listExclusions(store)]);
     const now = storeModelIds();
-    const changed =
+    const modelsChanged =
       (choice.classifier === 'default' && active.classifier !== now.classifier) ||
       (choice.anomaly === 'default' && active.anomaly !== now.anomaly);
-    if (!changed) return false;
-    const next = await loadEngineModels(choice, store);
-    live.swap(createEngine({ ...config.engine, ...next.config }));
-    Object.assign(models, next.loaded);
-    log(`reloaded ${describeModels(models)}`);
+    const exclusionsChanged = saved.version !== exclusions.version;
+    if (!modelsChanged && !exclusionsChanged) return false;
+    if (modelsChanged) {
+      const next = await loadEngineModels(choice, store);
+      modelConfig = next.config;
+      Object.assign(models, next.loaded);
+      log(`reloaded ${describeModels(models)}`);
+    }
+    if (exclusionsChanged) {
+      Object.assign(exclusions, saved);
+      log(`run-time exclusions: version ${saved.version}, ${saved.exclusions.length} in force`);
+    }
+    current.swap(buildEngine());
     return true;
+  }
+  // One reload at a time: the poll and an API change never swap in an older engine over a newer one.
+  let reloading: Promise<unknown> = Promise.resolve();
+  function reloadModels(): Promise<boolean> {
+    const run = reloading.then(reloadOnce);
+    reloading = run.catch(() => undefined);
+    return run;
   }
   // Bans (and models) may also change from other processes (CLI, another serve): refresh regularly.
   const banTimer = setInterval(() => {
     void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`));
-    void reloadModels().catch((e: Error) => log(`model reload: ${e.message}`));
+    void reloadModels().catch((e: Error) => log(`engine reload: ${e.message}`));
   }, 10_000);
   banTimer.unref();
   const retention =
@@ -216,6 +270,7 @@ export async function openPipeline(
       await turn.ready;
       const updates = turn.observe(event);
       await writer.submit(event);
+      live.publishEvent(event);
       if (updates.length > 0) await incidents.persist(updates);
     },
   };
@@ -284,12 +339,14 @@ export async function openPipeline(
         ),
       ];
     },
+    liveCollector(() => live.stats()),
   ];
 
   return {
     engine,
     models,
     reloadModels,
+    live,
     store,
     writer,
     enricher,
@@ -322,6 +379,7 @@ export async function openPipeline(
       await turn.ready;
       const updates = turn.observe(valid);
       await writer.submitAll(valid);
+      if (live.clients > 0) for (const e of valid) live.publishEvent(e);
       if (updates.length > 0) await incidents.persist(updates);
       return { refused };
     },
@@ -344,6 +402,7 @@ export async function openPipeline(
     },
     async close() {
       clearInterval(banTimer);
+      live.close();
       await retention?.stop();
       await writer.close();
       // Submits whose events just committed persist their incidents on the next turns of the loop.

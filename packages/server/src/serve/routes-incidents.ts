@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } fr
 import type { SecurityEvent } from '@palisade/engine';
 import { PalisadeError } from '../errors.js';
 import { INCIDENT_STATUSES, INCIDENT_TYPES, type IncidentStatus } from '../correlate/types.js';
-import { resolveCorrelationConfig } from '../correlate/config.js';
+import { resolveCorrelationConfig, type CorrelationConfig } from '../correlate/config.js';
 import { ingestBatches, type IngestSummary } from '../ingest/ingest.js';
 import { formatOf } from '../ingest/formats.js';
 import { readLines, type LineBatch } from '../ingest/source/line-reader.js';
@@ -26,11 +26,11 @@ import {
   getIncident,
   getSetting,
   incidentEventIds,
+  incidentView,
   listIncidents,
   putSetting,
   setIncidentStatus,
   type ApiKeyScope,
-  type Incident,
   type ListIncidentsOptions,
 } from '../store/index.js';
 import {
@@ -41,6 +41,7 @@ import {
   type LogUpload,
 } from '../store/log-uploads.js';
 import { timeline, TIMELINE_LIMIT_MAX } from '../store/timeline.js';
+import { addIncidentComment, COMMENT_BODY_MAX, listIncidentComments } from '../store/incident-comments.js';
 import { INCIDENT_CONFIG_SETTING, type Pipeline } from './pipeline.js';
 import { actorOf } from './principal.js';
 
@@ -69,7 +70,7 @@ const invalid = (field: string, message: string): PalisadeError =>
   new PalisadeError('PAL_ERR_VALIDATION', `${field}: ${message}`, { field });
 
 /** Names the field at fault (a missing, unknown or ill-typed one) in `details.field`. */
-function schemaError(errors: FastifySchemaValidationError[], dataVar: string): Error {
+export function schemaError(errors: FastifySchemaValidationError[], dataVar: string): Error {
   const e = errors[0];
   const p = (e?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
   const path = (e?.instancePath ?? '').split('/').filter(Boolean);
@@ -94,27 +95,6 @@ function timeRange(q: { since?: string; until?: string }): { sinceMs?: number; u
   if (out.sinceMs !== undefined && out.untilMs !== undefined && out.untilMs <= out.sinceMs)
     throw invalid('until', 'must be later than since');
   return out;
-}
-
-
-function incidentView(i: Incident) {
-  return {
-    id: i.id,
-    type: i.type,
-    severity: i.severity,
-    status: i.status,
-    first_seen: i.first_seen,
-    last_seen: i.last_seen,
-    keys: i.keys,
-    count: i.count,
-    rule: i.rule,
-    thresholds: i.thresholds,
-    reason: i.reason,
-    details: i.details,
-    assignee: i.assignee,
-    created: i.created,
-    updated: i.updated,
-  };
 }
 
 function uploadView(u: LogUpload, withSummary: boolean) {
@@ -155,15 +135,21 @@ interface Received {
 
 /**
  * Reads the multipart body: the `file` part is written to `path` while its SHA-256 and size are
- * computed (never held in memory), `format` is checked. Refuses a missing, empty or oversized file,
- * a second file and unknown fields.
+ * computed (never held in memory), `format` is checked, `ignoredFields` are read and dropped. Refuses
+ * a missing, empty or oversized file, a second file and unknown fields.
  */
-async function receiveUpload(req: FastifyRequest, path: string, maxBytes: number): Promise<Received> {
+async function receiveUpload(
+  req: FastifyRequest,
+  path: string,
+  maxBytes: number,
+  ignoredFields: readonly string[],
+): Promise<Received> {
   let file: Omit<Received, 'format'> | undefined;
   let format = 'auto';
   try {
     for await (const part of req.parts()) {
       if (part.type === 'field') {
+        if (ignoredFields.includes(part.fieldname)) continue;
         if (part.fieldname !== 'format') throw invalid(part.fieldname.slice(0, 40), 'is not a known field');
         format = String(part.value);
         formatOf(format);
@@ -223,31 +209,180 @@ async function nextCursor(
   return (await older(last.id)).length > 0 ? String(last.id) : null;
 }
 
+/** Multipart limits of an upload route: one file and the `known` short fields it reads. */
+export function uploadMultipartOptions(maxUploadBytes: number, known = 1) {
+  return {
+    throwFileSizeLimit: false,
+    limits: {
+      fileSize: maxUploadBytes,
+      files: 1,
+      fields: known + 1,
+      parts: known + 2,
+      fieldSize: 100,
+      fieldNameSize: 100,
+      headerPairs: 20,
+    },
+  };
+}
+
+export interface LogUploader {
+  readonly maxUploadBytes: number;
+  /**
+   * Spools, claims and ingests the multipart upload of `req` (file part `file`, optional `format`;
+   * fields named in `ignoredFields` are read and dropped); the spool folder is gone when this settles.
+   */
+  accept(req: FastifyRequest, ignoredFields?: readonly string[]): Promise<LogUpload>;
+}
+
+interface UploadQueue {
+  /** Uploads being ingested by this process, by SHA-256. */
+  running: Set<string>;
+  turn: Promise<unknown>;
+}
+
+// One queue per pipeline, whichever route received the upload: uploads are ingested one at a time,
+// so lines keep their order and the incidents opened while one ran are counted as its own.
+const queues = new WeakMap<Pipeline, UploadQueue>();
+
+/** The log upload handling of the upload routes (`/api/v1/logs` and its IT-Sec-Projekt alias). */
+export function createLogUploader(opts: Omit<IncidentRoutesOptions, 'requireScope'>): LogUploader {
+  const { pipeline } = opts;
+  const { store } = pipeline;
+  const maxUploadBytes = opts.maxUploadBytes ?? UPLOAD_MAX_BYTES;
+  const queue: UploadQueue = queues.get(pipeline) ?? { running: new Set(), turn: Promise.resolve() };
+  queues.set(pipeline, queue);
+
+  /** Spools, claims and ingests one upload; the spool folder is gone when this settles. */
+  async function accept(req: FastifyRequest, ignoredFields: readonly string[] = []): Promise<LogUpload> {
+    const spool = await mkdtemp(join(opts.spoolDir ?? tmpdir(), 'palisade-upload-'));
+    try {
+      const path = join(spool, 'upload');
+      const got = await receiveUpload(req, path, maxUploadBytes, ignoredFields);
+      const actor = actorOf(req);
+      const claim = await claimLogUpload(
+        store,
+        { name: got.name, sha256: got.sha256, size: got.size, uploaded_by: actor },
+        (sha) => queue.running.has(sha),
+      );
+      if ('duplicate' in claim)
+        throw new PalisadeError(
+          'PAL_ERR_CONFLICT',
+          `this file was uploaded before (upload ${claim.duplicate.id}, "${claim.duplicate.name}")`,
+          { upload_id: claim.duplicate.id, sha256: got.sha256 },
+        );
+      queue.running.add(got.sha256);
+      let upload: LogUpload;
+      try {
+        const run = queue.turn.then(() => ingestUpload(claim.claimed.id, path, got));
+        queue.turn = run.catch(() => undefined);
+        upload = await run;
+      } finally {
+        queue.running.delete(got.sha256);
+      }
+      await audit(store, actor, 'log.upload', `upload:${upload.id}`, {
+        name: upload.name,
+        sha256: upload.sha256,
+        size: upload.size,
+        status: upload.status,
+      });
+      return upload;
+    } finally {
+      await rm(spool, { recursive: true, force: true });
+    }
+  }
+
+  /** Ingests a spooled upload through the pipeline and records the outcome. */
+  async function ingestUpload(id: number, path: string, got: Received): Promise<LogUpload> {
+    const before = { ...pipeline.incidents.counters.opened };
+    const expandedMax = maxUploadBytes * UPLOAD_EXPANSION_MAX;
+    let stopped: string | undefined;
+    async function* capped(): AsyncGenerator<LineBatch> {
+      for await (const b of readLines(path)) {
+        if (b.endOffset > expandedMax) {
+          stopped = `stopped after ${expandedMax} decompressed bytes`;
+          return;
+        }
+        yield b;
+      }
+    }
+    let summary: IngestSummary;
+    try {
+      summary = await ingestBatches(
+        capped(),
+        {
+          sink: pipeline.sink,
+          ingestBatch: (events) => pipeline.ingestBatch(events),
+          waitWritable: (ms) => pipeline.writer.waitWritable(ms),
+        },
+        {
+          format: got.format,
+          parse: { now: Date.now(), timeZone: opts.timeZone ?? 'UTC' },
+          event: {
+            source: { name: `upload:${got.name}`, type: 'upload' },
+            file: got.name,
+            engine: pipeline.engine,
+          },
+        },
+      );
+      await pipeline.incidents.idle();
+    } catch (err) {
+      await finishLogUpload(store, id, {
+        status: 'failed',
+        format: null,
+        summary: null,
+        error: (err as Error).message,
+      });
+      throw err;
+    }
+    // Incidents opened while this upload ran (uploads run one at a time).
+    for (const [t, n] of Object.entries(pipeline.incidents.counters.opened)) {
+      const d = n - (before[t] ?? 0);
+      if (d > 0) summary.incidents_by_type[t] = d;
+    }
+    return finishLogUpload(store, id, {
+      status: stopped === undefined ? 'done' : 'partial',
+      format: summary.format,
+      summary: summary as unknown as Record<string, unknown>,
+      error: stopped ?? null,
+    });
+  }
+
+  return { maxUploadBytes, accept };
+}
+
+/**
+ * Validates and saves a new incident configuration (the stored overrides `body`), applies it to the
+ * running correlator and audits it. `expectedVersion` refuses a save over someone else's change.
+ */
+export async function saveIncidentConfig(
+  pipeline: Pipeline,
+  body: Record<string, unknown>,
+  actor: string,
+  expectedVersion?: number,
+): Promise<{ config: CorrelationConfig; version: number }> {
+  // Checked before anything is saved; the error names the field at fault.
+  const resolved = resolveCorrelationConfig(body);
+  const saved = await putSetting(pipeline.store, INCIDENT_CONFIG_SETTING, body, actor, {
+    ...(expectedVersion === undefined ? {} : { expectedVersion }),
+  });
+  pipeline.incidents.setConfig(resolved);
+  await audit(pipeline.store, actor, 'incident_config.update', INCIDENT_CONFIG_SETTING, {
+    version: saved.version,
+    profile: resolved.profile,
+  });
+  return { config: pipeline.incidents.correlator.config, version: saved.version };
+}
+
 /** Registers the incident, configuration, upload and timeline routes on `app`. */
 export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoutesOptions): void {
   const { pipeline, requireScope } = opts;
   const { store } = pipeline;
-  const maxUploadBytes = opts.maxUploadBytes ?? UPLOAD_MAX_BYTES;
-  /** Uploads being ingested by this process, by SHA-256. */
-  const running = new Set<string>();
-  // Uploads are ingested one at a time: lines keep their order and incidents are counted per upload.
-  let uploadTurn: Promise<unknown> = Promise.resolve();
+  const uploader = createLogUploader(opts);
 
   void app.register(async (scope) => {
     scope.setSchemaErrorFormatter(schemaError);
     // Only this scope parses multipart; other routes keep refusing it.
-    await scope.register(multipart, {
-      throwFileSizeLimit: false,
-      limits: {
-        fileSize: maxUploadBytes,
-        files: 1,
-        fields: 2,
-        parts: 3,
-        fieldSize: 100,
-        fieldNameSize: 100,
-        headerPairs: 20,
-      },
-    });
+    await scope.register(multipart, uploadMultipartOptions(uploader.maxUploadBytes));
 
     const timeProps = { since: { type: 'string', maxLength: 40 }, until: { type: 'string', maxLength: 40 } };
     const idParams = {
@@ -261,6 +396,8 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
       {
         preHandler: requireScope('read'),
         schema: {
+          tags: ['incidents'],
+          summary: 'List incidents (status, type, ip, user, time; cursor paging)',
           querystring: {
             type: 'object',
             additionalProperties: false,
@@ -304,19 +441,26 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
       },
     );
 
-    scope.get('/api/v1/incidents/config', { preHandler: requireScope('read') }, async (_req, reply) => {
-      const saved = await getSetting(store, INCIDENT_CONFIG_SETTING);
-      const version = saved?.version ?? 0;
-      return reply
-        .header('etag', `"${version}"`)
-        .send({ config: pipeline.incidents.correlator.config, version });
-    });
+    const configDoc = { tags: ['incidents'], summary: 'The incident configuration (ETag: its version)' };
+    scope.get(
+      '/api/v1/incidents/config',
+      { preHandler: requireScope('read'), schema: configDoc },
+      async (_req, reply) => {
+        const saved = await getSetting(store, INCIDENT_CONFIG_SETTING);
+        const version = saved?.version ?? 0;
+        return reply
+          .header('etag', `"${version}"`)
+          .send({ config: pipeline.incidents.correlator.config, version });
+      },
+    );
 
     scope.put(
       '/api/v1/incidents/config',
       {
         preHandler: requireScope('admin'),
         schema: {
+          tags: ['incidents'],
+          summary: 'Replace the incident configuration (If-Match: the version read)',
           body: { type: 'object', maxProperties: 32 },
           headers: { type: 'object', properties: { 'if-match': { type: 'string', maxLength: 24 } } },
         },
@@ -331,26 +475,17 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
           if (v === '' || !Number.isSafeInteger(expectedVersion) || expectedVersion < 0)
             throw invalid('if-match', 'must be the version read, e.g. "3"');
         }
-        // Checked before anything is saved; the error names the field at fault.
-        const resolved = resolveCorrelationConfig(body);
-        const actor = actorOf(req);
-        const saved = await putSetting(store, INCIDENT_CONFIG_SETTING, body, actor, {
-          ...(expectedVersion === undefined ? {} : { expectedVersion }),
-        });
-        pipeline.incidents.setConfig(resolved);
-        await audit(store, actor, 'incident_config.update', INCIDENT_CONFIG_SETTING, {
-          version: saved.version,
-          profile: resolved.profile,
-        });
-        return reply
-          .header('etag', `"${saved.version}"`)
-          .send({ config: pipeline.incidents.correlator.config, version: saved.version });
+        const saved = await saveIncidentConfig(pipeline, body, actorOf(req), expectedVersion);
+        return reply.header('etag', `"${saved.version}"`).send(saved);
       },
     );
 
     scope.get(
       '/api/v1/incidents/:id',
-      { preHandler: requireScope('read'), schema: { params: idParams } },
+      {
+        preHandler: requireScope('read'),
+        schema: { tags: ['incidents'], summary: 'One incident with its evidence events', params: idParams },
+      },
       async (req) => {
         const { id } = req.params as { id: number };
         const incident = await getIncident(store, id);
@@ -369,6 +504,8 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
       {
         preHandler: requireScope('label'),
         schema: {
+          tags: ['incidents'],
+          summary: 'Move an incident along the workflow, assign it',
           params: idParams,
           body: {
             type: 'object',
@@ -394,117 +531,65 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
           Date.now(),
           body.assignee,
         );
+        pipeline.live.publishIncident(updated);
         return { incident: incidentView(updated) };
       },
     );
 
-    scope.post('/api/v1/logs', { preHandler: requireScope('upload', 'ingest') }, async (req, reply) => {
-      if (!req.isMultipart())
-        throw invalid('file', 'send the log as multipart/form-data with a file part named "file"');
-      const upload = await acceptUpload(req);
-      return reply.status(201).send({ upload: uploadView(upload, true) });
-    });
+    scope.get(
+      '/api/v1/incidents/:id/comments',
+      {
+        preHandler: requireScope('read'),
+        schema: { tags: ['incidents'], summary: "An incident's comments, oldest first", params: idParams },
+      },
+      async (req) => ({
+        comments: await listIncidentComments(store, (req.params as { id: number }).id),
+      }),
+    );
 
-    /** Spools, claims and ingests one upload; the spool folder is gone when this settles. */
-    async function acceptUpload(req: FastifyRequest): Promise<LogUpload> {
-      const spool = await mkdtemp(join(opts.spoolDir ?? tmpdir(), 'palisade-upload-'));
-      try {
-        const path = join(spool, 'upload');
-        const got = await receiveUpload(req, path, maxUploadBytes);
-        const actor = actorOf(req);
-        const claim = await claimLogUpload(
-          store,
-          { name: got.name, sha256: got.sha256, size: got.size, uploaded_by: actor },
-          (sha) => running.has(sha),
-        );
-        if ('duplicate' in claim)
-          throw new PalisadeError(
-            'PAL_ERR_CONFLICT',
-            `this file was uploaded before (upload ${claim.duplicate.id}, "${claim.duplicate.name}")`,
-            { upload_id: claim.duplicate.id, sha256: got.sha256 },
-          );
-        running.add(got.sha256);
-        let upload: LogUpload;
-        try {
-          const run = uploadTurn.then(() => ingestUpload(claim.claimed.id, path, got));
-          uploadTurn = run.catch(() => undefined);
-          upload = await run;
-        } finally {
-          running.delete(got.sha256);
-        }
-        await audit(store, actor, 'log.upload', `upload:${upload.id}`, {
-          name: upload.name,
-          sha256: upload.sha256,
-          size: upload.size,
-          status: upload.status,
-        });
-        return upload;
-      } finally {
-        await rm(spool, { recursive: true, force: true });
-      }
-    }
+    scope.post(
+      '/api/v1/incidents/:id/comments',
+      {
+        preHandler: requireScope('label'),
+        schema: {
+          tags: ['incidents'],
+          summary: 'Comment on an incident',
+          params: idParams,
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['body'],
+            properties: { body: { type: 'string', minLength: 1, maxLength: COMMENT_BODY_MAX } },
+          },
+        },
+      },
+      async (req, reply) => {
+        const { id } = req.params as { id: number };
+        const { body } = req.body as { body: string };
+        const comment = await addIncidentComment(store, id, actorOf(req), body);
+        return reply.status(201).send({ comment });
+      },
+    );
 
-    /** Ingests a spooled upload through the pipeline and records the outcome. */
-    async function ingestUpload(id: number, path: string, got: Received): Promise<LogUpload> {
-      const before = { ...pipeline.incidents.counters.opened };
-      const expandedMax = maxUploadBytes * UPLOAD_EXPANSION_MAX;
-      let stopped: string | undefined;
-      async function* capped(): AsyncGenerator<LineBatch> {
-        for await (const b of readLines(path)) {
-          if (b.endOffset > expandedMax) {
-            stopped = `stopped after ${expandedMax} decompressed bytes`;
-            return;
-          }
-          yield b;
-        }
-      }
-      let summary: IngestSummary;
-      try {
-        summary = await ingestBatches(
-          capped(),
-          {
-            sink: pipeline.sink,
-            ingestBatch: (events) => pipeline.ingestBatch(events),
-            waitWritable: (ms) => pipeline.writer.waitWritable(ms),
-          },
-          {
-            format: got.format,
-            parse: { now: Date.now(), timeZone: opts.timeZone ?? 'UTC' },
-            event: {
-              source: { name: `upload:${got.name}`, type: 'upload' },
-              file: got.name,
-              engine: pipeline.engine,
-            },
-          },
-        );
-        await pipeline.incidents.idle();
-      } catch (err) {
-        await finishLogUpload(store, id, {
-          status: 'failed',
-          format: null,
-          summary: null,
-          error: (err as Error).message,
-        });
-        throw err;
-      }
-      // Incidents opened while this upload ran (uploads run one at a time).
-      for (const [t, n] of Object.entries(pipeline.incidents.counters.opened)) {
-        const d = n - (before[t] ?? 0);
-        if (d > 0) summary.incidents_by_type[t] = d;
-      }
-      return finishLogUpload(store, id, {
-        status: stopped === undefined ? 'done' : 'partial',
-        format: summary.format,
-        summary: summary as unknown as Record<string, unknown>,
-        error: stopped ?? null,
-      });
-    }
+    const uploadDoc = { tags: ['logs'], summary: 'Upload a log file (multipart: file, format)' };
+    scope.post(
+      '/api/v1/logs',
+      { preHandler: requireScope('upload', 'ingest'), schema: uploadDoc },
+      async (req, reply) => {
+        if (!req.isMultipart())
+          throw invalid('file', 'send the log as multipart/form-data with a file part named "file"');
+        const upload = await uploader.accept(req);
+        return reply.status(201).send({ upload: uploadView(upload, true) });
+      },
+    );
 
     scope.get(
       '/api/v1/logs',
       {
         preHandler: requireScope('read'),
         schema: {
+          tags: ['logs'],
+          summary: 'List log uploads',
           querystring: {
             type: 'object',
             additionalProperties: false,
@@ -532,7 +617,10 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
 
     scope.get(
       '/api/v1/logs/:id',
-      { preHandler: requireScope('read'), schema: { params: idParams } },
+      {
+        preHandler: requireScope('read'),
+        schema: { tags: ['logs'], summary: 'One log upload with its summary', params: idParams },
+      },
       async (req) => {
         const { id } = req.params as { id: number };
         const upload = await getLogUpload(store, id);
@@ -546,6 +634,8 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
       {
         preHandler: requireScope('read'),
         schema: {
+          tags: ['timeline'],
+          summary: 'Events and incidents of a user or an address, in time order',
           querystring: {
             type: 'object',
             additionalProperties: false,

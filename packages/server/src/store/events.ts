@@ -26,6 +26,7 @@ import {
   type HoneypotRow,
 } from './event-rows.js';
 import type { Keyring } from './crypto.js';
+import { addEventsToStats } from './stats-rollup.js';
 
 export const LIST_LIMIT_MAX = 500;
 export const LIST_LIMIT_DEFAULT = 100;
@@ -115,8 +116,12 @@ export async function insertValidatedEvents(
   return store.db.transaction().execute(async (trx) => {
     const sourceIds = await upsertSources(trx, store, batch);
     const rows = batch.map(({ e, tsMs }) => eventToRow(e, tsMs, sourceIds.get(e.source.name)!, keyring, now));
-    if (store.dialect.prepared)
-      return insertPrepared(trx, store.dialect.prepared, batch, rows, keyring, events.length);
+    if (store.dialect.prepared) {
+      const freshIds: string[] = [];
+      const res = insertPrepared(trx, store.dialect.prepared, batch, rows, keyring, events.length, freshIds);
+      await addEventsToStats(trx, freshIds);
+      return res;
+    }
     const inserted = new Set<string>();
     for (const part of chunk(rows, maxParams)) {
       const res = await trx
@@ -132,6 +137,10 @@ export async function insertValidatedEvents(
     for (const part of chunk(findings, maxParams)) await trx.insertInto('findings').values(part).execute();
     const hits = fresh.flatMap(({ e, tsMs }) => honeypotRow(e, tsMs, keyring) ?? []);
     for (const part of chunk(hits, maxParams)) await trx.insertInto('honeypot_hits').values(part).execute();
+    await addEventsToStats(
+      trx,
+      fresh.map(({ e }) => e.id),
+    );
     return { inserted: inserted.size, duplicates: events.length - inserted.size };
   });
 }
@@ -167,6 +176,8 @@ function insertPrepared(
   rows: ReturnType<typeof eventToRow>[],
   keyring: Keyring,
   total: number,
+  /** Receives the ids that were new rows. */
+  freshIds: string[],
 ): InsertResult {
   if (rows.length === 0) return { inserted: 0, duplicates: total };
   // eventToRow, findingRows and honeypotRow always build the same columns in the same order.
@@ -178,6 +189,7 @@ function insertPrepared(
     if (insertEvent(Object.values(rows[i]!)) === 0) continue;
     inserted++;
     const { e, tsMs } = batch[i]!;
+    freshIds.push(e.id);
     for (const f of findingRows(e)) {
       insertFinding ??= prepared(rowInsert(trx, 'findings', f, false));
       insertFinding(Object.values(f));
@@ -218,6 +230,8 @@ export interface EventFilter {
   /** Source name. */
   source?: string;
   kind?: EventKind;
+  /** Log events of one of these LogInfo types (`auth_failure`, `config_change`, ...). */
+  event_type?: readonly string[];
   /** Substring of path, query, user agent or message. */
   q?: string;
 }
@@ -293,6 +307,7 @@ export function filterWhere(eb: EventsEB, f: EventFilter): Expression<SqlBool> {
     c.push(eb('events.action', '=', f.action));
   }
   if (f.kind !== undefined) c.push(eb('events.kind', '=', f.kind));
+  if (f.event_type !== undefined) c.push(eb('events.event_type', 'in', [...f.event_type]));
   if (f.severity !== undefined) {
     const i = SEVERITIES.indexOf(f.severity);
     if (i < 0) throw filterError(`severity must be one of ${SEVERITIES.join('|')}`);

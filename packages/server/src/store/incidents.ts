@@ -135,6 +135,27 @@ function toIncident(r: Row): Incident {
   };
 }
 
+/** An incident as the API shows it (list, detail, live stream): every field but the internal ref. */
+export function incidentView(i: Incident) {
+  return {
+    id: i.id,
+    type: i.type,
+    severity: i.severity,
+    status: i.status,
+    first_seen: i.first_seen,
+    last_seen: i.last_seen,
+    keys: i.keys,
+    count: i.count,
+    rule: i.rule,
+    thresholds: i.thresholds,
+    reason: i.reason,
+    details: i.details,
+    assignee: i.assignee,
+    created: i.created,
+    updated: i.updated,
+  };
+}
+
 export interface ListIncidentsOptions {
   status?: IncidentStatus;
   type?: string;
@@ -205,8 +226,9 @@ const TRANSITIONS: Record<IncidentStatus, readonly IncidentStatus[]> = {
 };
 
 /**
- * Moves an incident along the workflow; refuses a transition the workflow does not have
- * (PAL_ERR_VALIDATION) and an unknown id (PAL_ERR_NOT_FOUND). Audited.
+ * Moves an incident along the workflow and (re)assigns it (`assignee` undefined keeps it, null
+ * clears it); refuses a transition the workflow does not have (PAL_ERR_VALIDATION) and an unknown
+ * id (PAL_ERR_NOT_FOUND). Each change is audited (`incident.status`, `incident.assign`).
  */
 export async function setIncidentStatus(
   store: Store,
@@ -232,6 +254,16 @@ export async function setIncidentStatus(
     .set({ status: next, updated_ms: nowMs, ...(assignee === undefined ? {} : { assignee }) })
     .where('id', '=', id)
     .execute();
-  await audit(store, actor, 'incident.status', `incident:${id}`, { from: cur.status, to: next, assignee });
+  if (next !== cur.status)
+    await audit(store, actor, 'incident.status', `incident:${id}`, { from: cur.status, to: next }, nowMs);
+  if (assignee !== undefined && assignee !== cur.assignee)
+    await audit(
+      store,
+      actor,
+      'incident.assign',
+      `incident:${id}`,
+      { from: cur.assignee, to: assignee },
+      nowMs,
+    );
   return (await getIncident(store, id))!;
 }

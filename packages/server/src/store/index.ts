@@ -41,6 +41,24 @@ export {
   type ApiKeyScope,
 } from './api-keys.js';
 export { getSetting, putSetting, settingHistory, type Setting } from './settings.js';
+export {
+  listExclusions,
+  addExclusion,
+  removeExclusion,
+  toEngineExclusions,
+  EXCLUSIONS_MAX,
+  EXCLUSION_FIELD_MAX,
+  type ExclusionMatch,
+  type ExclusionSet,
+  type StoredExclusion,
+} from './exclusions.js';
+export {
+  listIncidentComments,
+  addIncidentComment,
+  COMMENT_BODY_MAX,
+  COMMENTS_MAX,
+  type IncidentComment,
+} from './incident-comments.js';
 export { audit, listAudit, type AuditEntry } from './audit.js';
 export {
   setAnalystLabel,
@@ -91,6 +109,7 @@ export {
   listIncidents,
   getIncident,
   incidentEventIds,
+  incidentView,
   countIncidentsByType,
   setIncidentStatus,
   type Incident,

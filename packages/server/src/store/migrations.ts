@@ -6,6 +6,7 @@
  */
 import { Migrator, type Kysely, type Migration, type CreateTableBuilder } from 'kysely';
 import { PalisadeError } from '../errors.js';
+import { COUNTERS, rebuildStats } from './stats-rollup.js';
 
 /** What a dialect tells the migrations about its spelling of types. */
 export interface SchemaHooks {
@@ -306,6 +307,106 @@ function models(h: SchemaHooks): Migration {
     },
   };
 }
+/**
+ * Authentication (auth/): login state on the user row (failed logins and lockout survive a restart),
+ * browser sessions, rotating refresh tokens (a family per login, so reuse revokes the whole chain)
+ * and invitations. Only SHA-256 hashes of session ids and tokens are stored.
+ */
+function auth(h: SchemaHooks): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('users')
+        .addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('users').addColumn('locked_until_ms', 'bigint').execute();
+      await db.schema.alterTable('users').addColumn('last_login_ms', 'bigint').execute();
+      await db.schema.alterTable('users').addColumn('password_changed_ms', 'bigint').execute();
+
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('csrf_token', 'text', (c) => c.notNull())
+        .addColumn('family', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_ms', 'bigint', (c) => c.notNull())
+        .addColumn('ip', 'text')
+        .addColumn('user_agent', 'text')
+        .execute();
+      await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+
+      await h
+        .idColumn(db.schema.createTable('refresh_tokens'))
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('family', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+        .addColumn('used_ms', 'bigint')
+        .addColumn('revoked_ms', 'bigint')
+        .execute();
+      await db.schema.createIndex('refresh_tokens_family').on('refresh_tokens').column('family').execute();
+      await db.schema.createIndex('refresh_tokens_user').on('refresh_tokens').column('user_id').execute();
+
+      await h
+        .idColumn(db.schema.createTable('invitations'))
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+        .addColumn('used_ms', 'bigint')
+        .addColumn('used_by', 'integer', (c) => c.references('users.id').onDelete('set null'))
+        .execute();
+    },
+  };
+}
+/**
+ * Incident workflow: analysts' comments on an incident (the assignee column exists since
+ * 0002_logs_incidents). Comments go with their incident.
+ */
+function incidentWorkflow(h: SchemaHooks): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await h
+        .idColumn(db.schema.createTable('incident_comments'))
+        .addColumn('incident_id', 'integer', (c) =>
+          c.notNull().references('incidents.id').onDelete('cascade'),
+        )
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('incident_comments_incident')
+        .on('incident_comments')
+        .columns(['incident_id', 'id'])
+        .execute();
+    },
+  };
+}
+/**
+ * Statistics (stats-rollup.ts): event counts per dimension, time bucket and item, kept by the insert
+ * path, backfilled here from the events already stored.
+ */
+function stats(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      let t = db.schema
+        .createTable('stats_rollup')
+        .addColumn('dim', 'text', (c) => c.notNull())
+        .addColumn('bucket_ms', 'bigint', (c) => c.notNull())
+        .addColumn('item', 'text', (c) => c.notNull())
+        .addColumn('label', 'text')
+        .addColumn('label2', 'text');
+      for (const counter of COUNTERS) t = t.addColumn(counter, 'bigint', (c) => c.notNull().defaultTo(0));
+      await t.addPrimaryKeyConstraint('stats_rollup_pk', ['dim', 'bucket_ms', 'item']).execute();
+      await rebuildStats(db);
+    },
+  };
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Every migration, by name; names sort in the order they run. */
@@ -315,6 +416,9 @@ export function buildMigrations(h: SchemaHooks): Record<string, Migration> {
     '0002_logs_incidents': logsAndIncidents(),
     '0003_log_uploads': logUploads(h),
     '0004_models': models(h),
+    '0005_auth': auth(h),
+    '0006_incident_workflow': incidentWorkflow(h),
+    '0007_stats': stats(),
   };
 }
 

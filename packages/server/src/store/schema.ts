@@ -13,6 +13,52 @@ export interface UsersTable {
   role: string;
   created_ms: number;
   disabled_ms: number | null;
+  /** Consecutive failed logins since the last success or lockout (migration 0005). */
+  failed_logins: Generated<number>;
+  locked_until_ms: number | null;
+  last_login_ms: number | null;
+  password_changed_ms: number | null;
+}
+
+/** Browser sessions: the cookie holds a random id; only its SHA-256 (hex) is stored. */
+export interface SessionsTable {
+  id_hash: string;
+  user_id: number;
+  /** Sent back as the `X-CSRF-Token` header on unsafe requests; not a secret from the user. */
+  csrf_token: string;
+  /** The refresh-token family issued with this login; logout revokes both. */
+  family: string;
+  created_ms: number;
+  /** Absolute end of the session; the idle limit is checked against last_seen_ms. */
+  expires_ms: number;
+  last_seen_ms: number;
+  ip: string | null;
+  /** Truncated to 200 characters. */
+  user_agent: string | null;
+}
+
+/** Opaque refresh tokens (SHA-256 hex stored), rotated on every use; a reused one revokes its family. */
+export interface RefreshTokensTable {
+  id: Generated<number>;
+  token_hash: string;
+  family: string;
+  user_id: number;
+  created_ms: number;
+  expires_ms: number;
+  used_ms: number | null;
+  revoked_ms: number | null;
+}
+
+/** Single-use registration invitations (SHA-256 hex of the token stored) with the role they grant. */
+export interface InvitationsTable {
+  id: Generated<number>;
+  token_hash: string;
+  role: string;
+  created_by: string;
+  created_ms: number;
+  expires_ms: number;
+  used_ms: number | null;
+  used_by: number | null;
 }
 
 export interface ApiKeysTable {
@@ -171,6 +217,15 @@ export interface IncidentEventsTable {
   event_id: string;
 }
 
+export interface IncidentCommentsTable {
+  id: Generated<number>;
+  incident_id: number;
+  /** Audit actor of who wrote it (`user:<name>`, `apikey:<name>`). */
+  author: string;
+  body: string;
+  created_ms: number;
+}
+
 export interface BansTable {
   id: Generated<number>;
   /** Canonical ip or CIDR text (ip.ts). */
@@ -234,8 +289,33 @@ export interface ModelsTable {
   activated_ms: number | null;
 }
 
+/** Statistics rollup (stats.ts): event counts per dimension, time bucket and item (migration 0007). */
+export interface StatsRollupTable {
+  /** `total`, `ip`, `country`, `class`, `rule` or `geo`. */
+  dim: string;
+  /** Start of the bucket (a minute for `total`, an hour otherwise). */
+  bucket_ms: number;
+  /** The client address, country code, class, rule id or `<lat×10>:<lon×10>`; '' for `total`. */
+  item: string;
+  /** Country of an address or a point; class of a rule. */
+  label: string | null;
+  /** City of a point. */
+  label2: string | null;
+  events: number;
+  blocked: number;
+  logged: number;
+  alerts_critical: number;
+  alerts_high: number;
+  alerts_medium: number;
+  alerts_low: number;
+  alerts_info: number;
+}
+
 export interface Database {
   users: UsersTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  invitations: InvitationsTable;
   api_keys: ApiKeysTable;
   sources: SourcesTable;
   log_files: LogFilesTable;
@@ -244,11 +324,13 @@ export interface Database {
   findings: FindingsTable;
   incidents: IncidentsTable;
   incident_events: IncidentEventsTable;
+  incident_comments: IncidentCommentsTable;
   bans: BansTable;
   settings: SettingsTable;
   audit_log: AuditLogTable;
   honeypot_hits: HoneypotHitsTable;
   models: ModelsTable;
+  stats_rollup: StatsRollupTable;
 }
 
 export type EventRow = Selectable<EventsTable>;
@@ -257,5 +339,6 @@ export type FindingRow = Selectable<FindingsTable>;
 export type NewFindingRow = Insertable<FindingsTable>;
 export type BanRow = Selectable<BansTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type UserRow = Selectable<UsersTable>;
 export type SettingRow = Selectable<SettingsTable>;
 export type AuditRow = Selectable<AuditLogTable>;

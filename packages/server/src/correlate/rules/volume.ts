@@ -13,9 +13,13 @@ const LINKED_AT_CROSSING = 50;
 
 const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
 
+/** The name of an IP protocol number (`TCP` for 6), as incidents name it. */
+export function protocolNameOf(proto: number | undefined): string {
+  return proto === undefined ? 'unknown' : (PROTOCOLS[proto] ?? String(proto));
+}
+
 function protocolName(ev: CorrelationEvent): string {
-  const p = ev.event.log?.audit?.proto;
-  return p === undefined ? 'unknown' : (PROTOCOLS[p] ?? String(p));
+  return protocolNameOf(ev.event.log?.audit?.proto);
 }
 
 type Unit = 'packets' | 'requests';

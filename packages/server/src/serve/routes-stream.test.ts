@@ -1,0 +1,266 @@
+/**
+ * The live stream on a listening server, read by a real HTTP client: events posted to the ingest
+ * API arrive as `event: event` frames equal to the events list's rows (never the raw payload), the
+ * incident they open arrives as `event: incident`, filters hold back what they do not match, pings
+ * keep the connection open, the stream count is capped, a disconnect unsubscribes, and a client
+ * that stops reading is dropped with a final `event: overflow` and counted in the metrics.
+ */
+import { request, type IncomingMessage } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as turn, setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SecurityEvent } from '@palisade/engine';
+import { testConfig } from '../config/test-config.js';
+import { createApiKey } from '../store/index.js';
+import { buildApp } from './app.js';
+import { openPipeline, type Pipeline } from './pipeline.js';
+
+const MAX_CLIENTS = 3;
+
+let dir: string;
+let pipeline: Pipeline;
+let app: ReturnType<typeof buildApp>;
+let base: string;
+let readKey: string;
+let ingestKey: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'palisade-stream-'));
+  pipeline = await openPipeline(testConfig(dir), {
+    retention: false,
+    live: { maxClients: MAX_CLIENTS, maxBufferedBytes: 64 * 1024, pingMs: 50 },
+  });
+  readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8');
+  readKey = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
+  ingestKey = (await createApiKey(pipeline.store, 'sensor', ['ingest'])).secret;
+  app = buildApp({ pipeline, maxEventsPerRequest: 100, maxBodyBytes: 256 * 1024, version: 'test' });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await pipeline?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Frame {
+  id?: string;
+  event?: string;
+  data?: string;
+  comment?: string;
+}
+
+/** An open stream: its frames as they arrive, and a wait for the next one a predicate accepts. */
+interface Stream {
+  res: IncomingMessage;
+  frames: Frame[];
+  next(pred: (f: Frame) => boolean): Promise<Frame>;
+  ended: Promise<void>;
+  /** Everything received, once the response ended. */
+  text(): Promise<string>;
+  close(): void;
+}
+
+function parseFrame(block: string): Frame {
+  const f: Frame = {};
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) f.comment = line.slice(1).trim();
+    else {
+      const i = line.indexOf(':');
+      const k = line.slice(0, i) as 'id' | 'event' | 'data';
+      f[k] = line.slice(i + 1).trimStart();
+    }
+  }
+  return f;
+}
+
+/** Opens `GET /api/v1/stream{query}`; resolves with the response (any status) once headers arrive. */
+function openStream(query = '', key: string | null = readKey): Promise<Stream> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/api/v1/stream${query}`, {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const frames: Frame[] = [];
+      const waiting: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void; from: number }[] = [];
+      let buf = '';
+      let all = '';
+      res.setEncoding('utf8');
+      const ended = new Promise<void>((r) => res.on('close', r));
+      res.on('data', (chunk: string) => {
+        all += chunk;
+        buf += chunk;
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          frames.push(parseFrame(buf.slice(0, i)));
+          buf = buf.slice(i + 2);
+        }
+        for (const w of [...waiting]) {
+          const hit = frames.slice(w.from).find(w.pred);
+          if (hit) {
+            waiting.splice(waiting.indexOf(w), 1);
+            w.resolve(hit);
+          }
+        }
+      });
+      resolve({
+        res,
+        frames,
+        ended,
+        text: () => ended.then(() => all),
+        next: (pred) =>
+          new Promise((r) => {
+            const hit = frames.find(pred);
+            if (hit) r(hit);
+            else waiting.push({ pred, resolve: r, from: 0 });
+          }),
+        close: () => req.destroy(),
+      });
+    });
+    req.end();
+  });
+}
+
+async function post(path: string, key: string, payload: unknown) {
+  const r = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await sleep(5);
+}
+
+const attack = (id: string, over: Partial<SecurityEvent> = {}): SecurityEvent => ({
+  id,
+  ts: new Date().toISOString(),
+  kind: 'http',
+  source: { name: 'sensor:stream', type: 'sensor' },
+  client: { ip: '198.51.100.7', port: 40000 },
+  http: { method: 'GET', path: '/search', query: "q=' or 1=1--", status: 403, user_agent: 'curl/8' },
+  action: 'block',
+  score: 5,
+  severity: 'critical',
+  findings: [
+    {
+      rule: 'sqli.tautology',
+      rule_version: 1,
+      class: 'sqli',
+      severity: 'critical',
+      confidence: 0.9,
+      location: 'query:q',
+      evidence: "' or 1=1--",
+      decoded_by: ['url'],
+    },
+  ],
+  raw: "GET /search?q=' or 1=1-- HTTP/1.1\r\nhost: shop\r\n\r\n",
+  ...over,
+});
+
+describe('live stream', () => {
+  it('asks for a key with the read scope', async () => {
+    const anon = await openStream('', null);
+    expect(anon.res.statusCode).toBe(401);
+    expect(JSON.parse(await anon.text()).error.code).toBe('PAL_ERR_AUTH_REQUIRED');
+    const sensor = await openStream('', ingestKey);
+    expect(sensor.res.statusCode).toBe(403);
+    await sensor.text();
+    const bad = await openStream('?severity=urgent');
+    expect(bad.res.statusCode).toBe(400);
+    await bad.text();
+    expect(pipeline.live.clients).toBe(0);
+  });
+
+  it('pushes committed events as the events list shows them, then the incident they open', async () => {
+    const all = await openStream();
+    expect(all.res.statusCode).toBe(200);
+    expect(all.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    const allowOnly = await openStream('?action=allow');
+    const events = [1, 2, 3, 4, 5].map((i) => attack(`stream-attack-${i}`));
+    const r = await post('/api/v1/ingest', ingestKey, { events });
+    expect(r.json).toMatchObject({ accepted: 5 });
+
+    for (const e of events) await all.next((f) => f.event === 'event' && f.data!.includes(`"${e.id}"`));
+    const pushed = all.frames
+      .filter((f) => f.event === 'event')
+      .map((f) => JSON.parse(f.data!) as SecurityEvent);
+    const listed = await fetch(`${base}/api/v1/events?ip=198.51.100.7&limit=10`, {
+      headers: { authorization: `Bearer ${readKey}` },
+    }).then((x) => x.json() as Promise<{ events: SecurityEvent[] }>);
+    expect(pushed).toHaveLength(5);
+    for (const p of pushed) {
+      expect(p.raw).toBeUndefined();
+      expect(p).toEqual(listed.events.find((l) => l.id === p.id));
+    }
+    const ids = all.frames.filter((f) => f.id !== undefined).map((f) => Number(f.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+
+    // Five requests with findings from one source within 300 s: a web attack incident.
+    const inc = await all.next((f) => f.event === 'incident');
+    expect(JSON.parse(inc.data!)).toMatchObject({
+      type: 'web_attack',
+      status: 'open',
+      keys: { ip: '198.51.100.7' },
+      assignee: null,
+    });
+    expect(JSON.parse(inc.data!).ref).toBeUndefined();
+
+    // The filtered stream saw none of the blocked events: the first event it gets is this one.
+    const allowed = attack('stream-allowed', { action: 'allow', findings: [], severity: 'info', score: 0 });
+    expect((await post('/api/v1/ingest', ingestKey, { events: [allowed] })).json).toMatchObject({
+      accepted: 1,
+    });
+    const first = await allowOnly.next((f) => f.event === 'event');
+    expect(JSON.parse(first.data!).id).toBe('stream-allowed');
+    expect(allowOnly.frames.some((f) => f.event === 'incident')).toBe(true);
+
+    // Pings keep an idle connection open.
+    await allowOnly.next((f) => f.comment === 'ping');
+    all.close();
+    allowOnly.close();
+    await until(() => pipeline.live.clients === 0);
+  });
+
+  it('caps the number of streams and frees a slot on disconnect', async () => {
+    const open = await Promise.all(Array.from({ length: MAX_CLIENTS }, () => openStream()));
+    expect(open.map((s) => s.res.statusCode)).toEqual(Array(MAX_CLIENTS).fill(200));
+    const refused = await openStream();
+    expect(refused.res.statusCode).toBe(503);
+    expect(refused.res.headers['retry-after']).toBe('5');
+    expect(JSON.parse(await refused.text()).error.code).toBe('PAL_ERR_STREAM_LIMIT');
+    open[0]!.close();
+    await until(() => pipeline.live.clients === MAX_CLIENTS - 1);
+    const again = await openStream();
+    expect(again.res.statusCode).toBe(200);
+    for (const s of [...open.slice(1), again]) s.close();
+    await until(() => pipeline.live.clients === 0);
+  });
+
+  it('drops a client that stops reading, with a last overflow frame, and counts it', async () => {
+    const slow = await openStream();
+    await slow.next((f) => f.comment === 'ping');
+    slow.res.pause();
+    const big = attack('stream-big', { message: 'x'.repeat(4000) });
+    const dropped = () => pipeline.live.stats().dropped.overflow;
+    const before = dropped();
+    // Socket buffers take some megabytes first; the hub's bound is what must give way.
+    for (let i = 0; dropped() === before && i < 100_000; i++) {
+      pipeline.live.publishEvent(big);
+      if (i % 100 === 0) await turn();
+    }
+    expect(dropped()).toBe(before + 1);
+    expect(pipeline.live.clients).toBe(0);
+    slow.res.resume();
+    await slow.ended;
+    expect(slow.frames.at(-1)).toMatchObject({ event: 'overflow' });
+    const metrics = await fetch(`${base}/metrics`).then((x) => x.text());
+    expect(metrics).toContain(`palisade_stream_dropped_total{reason="overflow"} ${before + 1}`);
+    expect(metrics).toContain('palisade_stream_refused_total{reason="limit"} 1');
+  });
+});
