@@ -41,6 +41,24 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard shows attack payloads: as React text only, never as HTML (issue 5).
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: 'render payloads as text; no dangerouslySetInnerHTML',
+        },
+        {
+          selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML|insertAdjacentHTML)$/]',
+          message: 'render payloads as text; no innerHTML/outerHTML/insertAdjacentHTML',
+        },
+      ],
+      'no-restricted-properties': ['error', { object: 'document', property: 'write' }],
+    },
+  },
+  {
     files: ['packages/sensor/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
