@@ -1,11 +1,12 @@
 /**
- * The HTTP face of `palisade serve` (Fastify): the collector's ingest endpoint, the ban feed for
- * sensors, a minimal read API (events list and detail), health and Prometheus metrics. Every
- * response is an allow-list of fields; every error is `{ error: { code, message, details } }`.
- * The full API with users and roles and the dashboard come in later issues.
+ * The HTTP face of `palisade serve` (Fastify): the API under /api/v1 (authentication, events,
+ * bans, incidents, uploads, statistics, the live stream, exclusions, users and keys — the route
+ * modules are registered here), the dashboard's files, OpenAPI + Swagger UI, health and Prometheus
+ * metrics. Every response is an allow-list of fields; every error is
+ * `{ error: { code, message, details } }`.
  */
 import { createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import type { SecurityEvent } from '@palisade/engine';
 import { ERRORS, PalisadeError, type ErrorCode } from '../errors.js';
 import { DropError } from '../sink.js';
@@ -51,6 +52,8 @@ export interface AppOptions {
   auth?: ServerConfig['auth'];
   /** Epoch ms for authentication (sessions, tokens, lockouts); tests inject a fake. */
   clock?: Clock;
+  /** Sees every route as it is added (tests walk the route table with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 function errorBody(code: ErrorCode, message?: string, details?: unknown) {
@@ -68,6 +71,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   const started = Date.now();
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
 
   app.setErrorHandler(
     (err: Error & { validation?: unknown; statusCode?: number; code?: string }, _req, reply) => {

@@ -65,6 +65,9 @@ const TAGS = [
   { name: 'incidents', description: 'Correlated incidents and their configuration' },
   { name: 'logs', description: 'Log uploads' },
   { name: 'timeline', description: 'Events and incidents of a user or an address' },
+  { name: 'stats', description: 'Statistics, geo points and findings for the dashboard' },
+  { name: 'stream', description: 'Live events and incidents (Server-Sent Events)' },
+  { name: 'exclusions', description: 'Rule exclusions applied at run time' },
   { name: 'compat', description: 'IT-Sec-Projekt aliases (deprecated; use the v1 routes)' },
 ];
 

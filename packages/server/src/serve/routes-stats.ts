@@ -34,8 +34,12 @@ export interface StatsRoutesOptions {
 const TIME = { type: 'string', minLength: 1, maxLength: 40 } as const;
 const RANGE = { from: TIME, to: TIME } as const;
 
-function query(properties: Record<string, unknown>) {
-  return { querystring: { type: 'object', additionalProperties: false, properties } };
+function query(summary: string, properties: Record<string, unknown>) {
+  return {
+    tags: ['stats'],
+    summary,
+    querystring: { type: 'object', additionalProperties: false, properties },
+  };
 }
 
 const limit = (def: number, max: number) => ({ type: 'integer', minimum: 1, maximum: max, default: def });
@@ -55,15 +59,20 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
   void app.register(async (scope) => {
     scope.setSchemaErrorFormatter(schemaError);
 
-    scope.get('/api/v1/stats/summary', { preHandler: read, schema: query(RANGE) }, async (req) =>
-      statsSummary(store, range(req.query as RangeQuery)),
+    scope.get(
+      '/api/v1/stats/summary',
+      {
+        preHandler: read,
+        schema: query('Totals: events, blocked, logged, alerts by severity, open incidents, sources', RANGE),
+      },
+      async (req) => statsSummary(store, range(req.query as RangeQuery)),
     );
 
     scope.get(
       '/api/v1/stats/timeline',
       {
         preHandler: read,
-        schema: query({
+        schema: query('Events, blocked and alerts per time bucket', {
           ...RANGE,
           bucket: { type: 'string', enum: ['auto', ...TIMELINE_BUCKETS_MS.map(String)] },
         }),
@@ -75,14 +84,18 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
       },
     );
 
-    scope.get('/api/v1/stats/classes', { preHandler: read, schema: query(RANGE) }, async (req) => ({
-      classes: await statsClasses(store, range(req.query as RangeQuery)),
-    }));
+    scope.get(
+      '/api/v1/stats/classes',
+      { preHandler: read, schema: query('Events per attack class', RANGE) },
+      async (req) => ({
+        classes: await statsClasses(store, range(req.query as RangeQuery)),
+      }),
+    );
 
     type Limited = RangeQuery & { limit: number };
     scope.get(
       '/api/v1/stats/countries',
-      { preHandler: read, schema: query({ ...RANGE, limit: limit(5, TOP_LIMIT_MAX) }) },
+      { preHandler: read, schema: query('Top countries', { ...RANGE, limit: limit(5, TOP_LIMIT_MAX) }) },
       async (req) => {
         const q = req.query as Limited;
         return { countries: await statsCountries(store, range(q), q.limit) };
@@ -91,7 +104,10 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
 
     scope.get(
       '/api/v1/stats/sources',
-      { preHandler: read, schema: query({ ...RANGE, limit: limit(10, TOP_LIMIT_MAX) }) },
+      {
+        preHandler: read,
+        schema: query('Top client addresses', { ...RANGE, limit: limit(10, TOP_LIMIT_MAX) }),
+      },
       async (req) => {
         const q = req.query as Limited;
         return { sources: await statsSources(store, range(q), q.limit) };
@@ -100,7 +116,7 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
 
     scope.get(
       '/api/v1/stats/rules',
-      { preHandler: read, schema: query({ ...RANGE, limit: limit(10, TOP_LIMIT_MAX) }) },
+      { preHandler: read, schema: query('Top rules', { ...RANGE, limit: limit(10, TOP_LIMIT_MAX) }) },
       async (req) => {
         const q = req.query as Limited;
         return { rules: await statsRules(store, range(q), q.limit) };
@@ -109,7 +125,10 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
 
     scope.get(
       '/api/v1/geo/points',
-      { preHandler: read, schema: query({ ...RANGE, limit: limit(500, GEO_LIMIT_MAX) }) },
+      {
+        preHandler: read,
+        schema: query('Events per 0.1° grid point', { ...RANGE, limit: limit(500, GEO_LIMIT_MAX) }),
+      },
       async (req) => {
         const q = req.query as Limited;
         return { points: await statsGeoPoints(store, range(q), q.limit) };
@@ -120,7 +139,7 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
       '/api/v1/findings',
       {
         preHandler: read,
-        schema: query({
+        schema: query('Findings, newest first, with cursor paging', {
           ...RANGE,
           rule: { type: 'string', minLength: 1, maxLength: 100 },
           class: { type: 'string', minLength: 1, maxLength: 40 },

@@ -83,6 +83,8 @@ export function registerStreamRoutes(app: FastifyInstance, opts: StreamRoutesOpt
         res.destroy();
       };
       open.add(close);
+      // A broken connection ends the subscription; its error needs no other handling.
+      res.on('error', unsubscribe);
       res.on('close', () => {
         clearTimeout(grace);
         unsubscribe();
