@@ -1,6 +1,7 @@
 /**
- * The API's one authenticator. `requireScope(...scopes)` is the preHandler every route uses: it
- * finds who is calling — in this order an API key (`Bearer pal_…` or `X-Api-Key`), a Palisade access
+ * The API's one authenticator. `requireScope(...scopes)` is the `onRequest` hook every route uses
+ * (it runs before the body is read or validated: an unauthenticated caller gets 401, never a
+ * validation answer, and its body is not parsed). It finds who is calling — in this order an API key (`Bearer pal_…` or `X-Api-Key`), a Palisade access
  * token, an OIDC provider's token, the `pal_session` cookie (with `X-CSRF-Token` on unsafe methods)
  * — sets `req.principal` and checks that it holds one of the scopes (none given: any caller).
  * Users are read from the store on every request, so a disabled, deleted or demoted user loses

@@ -292,7 +292,7 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
   app.post(
     '/api/v1/auth/logout',
     {
-      preHandler: requireScope(),
+      onRequest: requireScope(),
       schema: {
         ...doc('End the session and revoke its tokens'),
         body: { ...body({ refresh_token: REFRESH_IN }), type: ['object', 'null'] },
@@ -316,7 +316,7 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
     },
   );
 
-  app.get('/api/v1/auth/me', { preHandler: requireScope(), schema: doc('Who is calling') }, async (req) => {
+  app.get('/api/v1/auth/me', { onRequest: requireScope(), schema: doc('Who is calling') }, async (req) => {
     const p = req.principal!;
     const user = p.user_id !== undefined ? await getUserById(store, p.user_id) : undefined;
     const session = auth.loginOf(req).session;
@@ -329,14 +329,14 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
 
   const admin = requireScope('admin');
 
-  app.get('/api/v1/users', { preHandler: admin, schema: doc('Every user') }, async () => ({
+  app.get('/api/v1/users', { onRequest: admin, schema: doc('Every user') }, async () => ({
     users: (await listUsers(store)).map(toPublicUser),
   }));
 
   app.patch(
     '/api/v1/users/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...doc("Change a user's role or disable it (ends its sessions and tokens)"),
         params: ID_PARAMS,
@@ -379,7 +379,7 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
 
   app.delete(
     '/api/v1/users/:id',
-    { preHandler: admin, schema: { ...doc('Delete a user'), params: ID_PARAMS } },
+    { onRequest: admin, schema: { ...doc('Delete a user'), params: ID_PARAMS } },
     async (req, reply) => {
       const { id } = req.params as { id: number };
       const user = await deleteUser(store, id);
@@ -399,7 +399,7 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
   app.post(
     '/api/v1/users/invitations',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...doc('A single-use invitation for a role (7 days)'),
         body: body({ role: { type: 'string', enum: ROLES } }, ['role']),
@@ -414,14 +414,14 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
     },
   );
 
-  app.get('/api/v1/apikeys', { preHandler: admin, schema: doc('Every API key (no secrets)') }, async () => ({
+  app.get('/api/v1/apikeys', { onRequest: admin, schema: doc('Every API key (no secrets)') }, async () => ({
     keys: await listApiKeys(store),
   }));
 
   app.post(
     '/api/v1/apikeys',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...doc('Create an API key; the secret is returned once'),
         body: body(
@@ -459,7 +459,7 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
 
   app.delete(
     '/api/v1/apikeys/:id',
-    { preHandler: admin, schema: { ...doc('Revoke an API key'), params: ID_PARAMS } },
+    { onRequest: admin, schema: { ...doc('Revoke an API key'), params: ID_PARAMS } },
     async (req, reply) => {
       const { id } = req.params as { id: number };
       if (!(await revokeApiKey(store, id, clock())))
@@ -472,7 +472,7 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
   app.get(
     '/api/v1/audit',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         ...doc('The audit log, newest first'),
         querystring: {
@@ -507,7 +507,7 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
 
   app.get(
     '/api/v1/settings/registration',
-    { preHandler: admin, schema: doc('Whether registration is open') },
+    { onRequest: admin, schema: doc('Whether registration is open') },
     async () => ({
       open: await registrationOpen(store),
     }),
@@ -516,7 +516,7 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
   app.put(
     '/api/v1/settings/registration',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: { ...doc('Open or close registration'), body: body({ open: { type: 'boolean' } }, ['open']) },
     },
     async (req) => {

@@ -127,7 +127,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.post(
     '/api/v1/ingest',
     {
-      preHandler: requireScope('ingest'),
+      onRequest: requireScope('ingest'),
       schema: {
         tags: ['ingest'],
         summary: 'Submit security events (sensors, proxies)',
@@ -171,7 +171,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.get(
     '/api/v1/bans/active',
     {
-      preHandler: requireScope('ingest'),
+      onRequest: requireScope('ingest'),
       schema: { tags: ['ingest'], summary: 'Active bans for sensors (ETag)' },
     },
     async (req, reply) => {
@@ -188,7 +188,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.get(
     '/api/v1/bans',
-    { preHandler: requireScope('read'), schema: { tags: ['bans'], summary: 'List bans' } },
+    { onRequest: requireScope('read'), schema: { tags: ['bans'], summary: 'List bans' } },
     async () => ({
       bans: await listBans(pipeline.store),
     }),
@@ -197,7 +197,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.post(
     '/api/v1/bans',
     {
-      preHandler: requireScope('ban'),
+      onRequest: requireScope('ban'),
       schema: {
         tags: ['bans'],
         summary: 'Ban an address or CIDR',
@@ -236,7 +236,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.delete(
     '/api/v1/bans/:id',
     {
-      preHandler: requireScope('ban'),
+      onRequest: requireScope('ban'),
       schema: {
         tags: ['bans'],
         summary: 'Lift a ban',
@@ -255,7 +255,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.get(
     '/api/v1/events',
     {
-      preHandler: requireScope('read'),
+      onRequest: requireScope('read'),
       schema: {
         tags: ['events'],
         summary: 'List events (filters, cursor paging)',
@@ -288,7 +288,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.get(
     '/api/v1/events/:id',
     {
-      preHandler: requireScope('read'),
+      onRequest: requireScope('read'),
       schema: {
         tags: ['events'],
         summary: 'One event (raw=true needs the raw scope)',
@@ -314,7 +314,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.put(
     '/api/v1/events/:id/label',
     {
-      preHandler: requireScope('label'),
+      onRequest: requireScope('label'),
       schema: {
         tags: ['events'],
         summary: 'Label an event attack or benign',

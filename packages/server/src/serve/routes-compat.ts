@@ -275,12 +275,12 @@ export function registerCompatRoutes(app: FastifyInstance, opts: CompatRoutesOpt
         });
       }
     }
-    const read = { preHandler: requireScope('read'), schema: { querystring: windowQuery } };
+    const read = { onRequest: requireScope('read'), schema: { querystring: windowQuery } };
 
     alias(
       '/api/logfiles/',
       'IT-Sec-Projekt: upload an audit log (multipart `file`; `source`, `uploaded_by`, `uploaded_at` are ignored) → POST /api/v1/logs',
-      { preHandler: requireScope('upload', 'ingest') },
+      { onRequest: requireScope('upload', 'ingest') },
       async (req) => {
         if (!req.isMultipart())
           throw new PalisadeError('PAL_ERR_VALIDATION', 'file: send the log as multipart/form-data', {
@@ -378,7 +378,7 @@ export function registerCompatRoutes(app: FastifyInstance, opts: CompatRoutesOpt
     alias(
       '/api/incidents-config/',
       'IT-Sec-Projekt: the brute-force, DoS and DDoS thresholds → GET /api/v1/incidents/config',
-      { preHandler: requireScope('read') },
+      { onRequest: requireScope('read') },
       async () => seedConfig(pipeline.incidents.correlator.config),
     );
 
@@ -391,7 +391,7 @@ export function registerCompatRoutes(app: FastifyInstance, opts: CompatRoutesOpt
       '/api/incidents-config/',
       'IT-Sec-Projekt: change the brute-force, DoS and DDoS thresholds (seconds) → PUT /api/v1/incidents/config',
       {
-        preHandler: requireScope('admin'),
+        onRequest: requireScope('admin'),
         schema: {
           body: {
             type: 'object',

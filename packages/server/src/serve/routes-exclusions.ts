@@ -48,7 +48,7 @@ export function registerExclusionRoutes(app: FastifyInstance, opts: ExclusionRou
     const tags = ['exclusions'];
     scope.get(
       '/api/v1/exclusions',
-      { preHandler: requireScope('read'), schema: { tags, summary: 'Engine exclusions added at run time' } },
+      { onRequest: requireScope('read'), schema: { tags, summary: 'Engine exclusions added at run time' } },
       async () => {
         const { version, exclusions } = await listExclusions(store);
         return { exclusions, version };
@@ -58,7 +58,7 @@ export function registerExclusionRoutes(app: FastifyInstance, opts: ExclusionRou
     scope.post(
       '/api/v1/exclusions',
       {
-        preHandler: requireScope('admin'),
+        onRequest: requireScope('admin'),
         schema: {
           tags,
           summary: 'Add an exclusion (applied without restart)',
@@ -89,7 +89,7 @@ export function registerExclusionRoutes(app: FastifyInstance, opts: ExclusionRou
     scope.delete(
       '/api/v1/exclusions/:id',
       {
-        preHandler: requireScope('admin'),
+        onRequest: requireScope('admin'),
         schema: {
           tags,
           summary: 'Remove an exclusion',

@@ -394,7 +394,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     scope.get(
       '/api/v1/incidents',
       {
-        preHandler: requireScope('read'),
+        onRequest: requireScope('read'),
         schema: {
           tags: ['incidents'],
           summary: 'List incidents (status, type, ip, user, time; cursor paging)',
@@ -444,7 +444,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     const configDoc = { tags: ['incidents'], summary: 'The incident configuration (ETag: its version)' };
     scope.get(
       '/api/v1/incidents/config',
-      { preHandler: requireScope('read'), schema: configDoc },
+      { onRequest: requireScope('read'), schema: configDoc },
       async (_req, reply) => {
         const saved = await getSetting(store, INCIDENT_CONFIG_SETTING);
         const version = saved?.version ?? 0;
@@ -457,7 +457,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     scope.put(
       '/api/v1/incidents/config',
       {
-        preHandler: requireScope('admin'),
+        onRequest: requireScope('admin'),
         schema: {
           tags: ['incidents'],
           summary: 'Replace the incident configuration (If-Match: the version read)',
@@ -483,7 +483,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     scope.get(
       '/api/v1/incidents/:id',
       {
-        preHandler: requireScope('read'),
+        onRequest: requireScope('read'),
         schema: { tags: ['incidents'], summary: 'One incident with its evidence events', params: idParams },
       },
       async (req) => {
@@ -502,7 +502,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     scope.patch(
       '/api/v1/incidents/:id',
       {
-        preHandler: requireScope('label'),
+        onRequest: requireScope('label'),
         schema: {
           tags: ['incidents'],
           summary: 'Move an incident along the workflow, assign it',
@@ -539,7 +539,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     scope.get(
       '/api/v1/incidents/:id/comments',
       {
-        preHandler: requireScope('read'),
+        onRequest: requireScope('read'),
         schema: { tags: ['incidents'], summary: "An incident's comments, oldest first", params: idParams },
       },
       async (req) => ({
@@ -550,7 +550,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     scope.post(
       '/api/v1/incidents/:id/comments',
       {
-        preHandler: requireScope('label'),
+        onRequest: requireScope('label'),
         schema: {
           tags: ['incidents'],
           summary: 'Comment on an incident',
@@ -574,7 +574,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     const uploadDoc = { tags: ['logs'], summary: 'Upload a log file (multipart: file, format)' };
     scope.post(
       '/api/v1/logs',
-      { preHandler: requireScope('upload', 'ingest'), schema: uploadDoc },
+      { onRequest: requireScope('upload', 'ingest'), schema: uploadDoc },
       async (req, reply) => {
         if (!req.isMultipart())
           throw invalid('file', 'send the log as multipart/form-data with a file part named "file"');
@@ -586,7 +586,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     scope.get(
       '/api/v1/logs',
       {
-        preHandler: requireScope('read'),
+        onRequest: requireScope('read'),
         schema: {
           tags: ['logs'],
           summary: 'List log uploads',
@@ -618,7 +618,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     scope.get(
       '/api/v1/logs/:id',
       {
-        preHandler: requireScope('read'),
+        onRequest: requireScope('read'),
         schema: { tags: ['logs'], summary: 'One log upload with its summary', params: idParams },
       },
       async (req) => {
@@ -632,7 +632,7 @@ export function registerIncidentRoutes(app: FastifyInstance, opts: IncidentRoute
     scope.get(
       '/api/v1/timeline',
       {
-        preHandler: requireScope('read'),
+        onRequest: requireScope('read'),
         schema: {
           tags: ['timeline'],
           summary: 'Events and incidents of a user or an address, in time order',

@@ -3,6 +3,7 @@
  * (`/api/v1/findings`), all for the "read" scope. Querystrings are closed schemas with bounded
  * limits; a refusal names the field. Ranges are [from, to) in ISO time or epoch ms, the last 24 h by
  * default. Responses are built field by field (store/stats.ts returns exactly the listed fields).
+ * Sources, countries and geo points are attack origins: alert events only (store/stats.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SEVERITIES, type Severity } from '@palisade/engine';
@@ -62,8 +63,11 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
     scope.get(
       '/api/v1/stats/summary',
       {
-        preHandler: read,
-        schema: query('Totals: events, blocked, logged, alerts by severity, open incidents, sources', RANGE),
+        onRequest: read,
+        schema: query(
+          'Totals: events, blocked, logged, alerts by severity, open incidents, alerting source addresses',
+          RANGE,
+        ),
       },
       async (req) => statsSummary(store, range(req.query as RangeQuery)),
     );
@@ -71,7 +75,7 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
     scope.get(
       '/api/v1/stats/timeline',
       {
-        preHandler: read,
+        onRequest: read,
         schema: query('Events, blocked and alerts per time bucket', {
           ...RANGE,
           bucket: { type: 'string', enum: ['auto', ...TIMELINE_BUCKETS_MS.map(String)] },
@@ -86,7 +90,7 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
 
     scope.get(
       '/api/v1/stats/classes',
-      { preHandler: read, schema: query('Events per attack class', RANGE) },
+      { onRequest: read, schema: query('Events per attack class', RANGE) },
       async (req) => ({
         classes: await statsClasses(store, range(req.query as RangeQuery)),
       }),
@@ -95,7 +99,10 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
     type Limited = RangeQuery & { limit: number };
     scope.get(
       '/api/v1/stats/countries',
-      { preHandler: read, schema: query('Top countries', { ...RANGE, limit: limit(5, TOP_LIMIT_MAX) }) },
+      {
+        onRequest: read,
+        schema: query('Top countries of alert events', { ...RANGE, limit: limit(5, TOP_LIMIT_MAX) }),
+      },
       async (req) => {
         const q = req.query as Limited;
         return { countries: await statsCountries(store, range(q), q.limit) };
@@ -105,8 +112,8 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
     scope.get(
       '/api/v1/stats/sources',
       {
-        preHandler: read,
-        schema: query('Top client addresses', { ...RANGE, limit: limit(10, TOP_LIMIT_MAX) }),
+        onRequest: read,
+        schema: query('Top source addresses of alert events', { ...RANGE, limit: limit(10, TOP_LIMIT_MAX) }),
       },
       async (req) => {
         const q = req.query as Limited;
@@ -116,7 +123,7 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
 
     scope.get(
       '/api/v1/stats/rules',
-      { preHandler: read, schema: query('Top rules', { ...RANGE, limit: limit(10, TOP_LIMIT_MAX) }) },
+      { onRequest: read, schema: query('Top rules', { ...RANGE, limit: limit(10, TOP_LIMIT_MAX) }) },
       async (req) => {
         const q = req.query as Limited;
         return { rules: await statsRules(store, range(q), q.limit) };
@@ -126,8 +133,8 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
     scope.get(
       '/api/v1/geo/points',
       {
-        preHandler: read,
-        schema: query('Events per 0.1° grid point', { ...RANGE, limit: limit(500, GEO_LIMIT_MAX) }),
+        onRequest: read,
+        schema: query('Alert events per 0.1° grid point', { ...RANGE, limit: limit(500, GEO_LIMIT_MAX) }),
       },
       async (req) => {
         const q = req.query as Limited;
@@ -138,7 +145,7 @@ export function registerStatsRoutes(app: FastifyInstance, opts: StatsRoutesOptio
     scope.get(
       '/api/v1/findings',
       {
-        preHandler: read,
+        onRequest: read,
         schema: query('Findings, newest first, with cursor paging', {
           ...RANGE,
           rule: { type: 'string', minLength: 1, maxLength: 100 },

@@ -35,7 +35,7 @@ export function registerStreamRoutes(app: FastifyInstance, opts: StreamRoutesOpt
   app.get(
     '/api/v1/stream',
     {
-      preHandler: requireScope('read'),
+      onRequest: requireScope('read'),
       schema: {
         tags: ['events'],
         summary: 'Live stream of new events and incidents (Server-Sent Events)',
