@@ -100,12 +100,23 @@ export async function dumpSqliteFile(dbPath: string, outPath: string): Promise<B
     const dataTables = schema.filter((s) => s.type === 'table' && !s.name.startsWith('sqlite_'));
     for (const t of dataTables) {
       pending += `${t.sql};\n`;
-      const cols = (src.prepare(`PRAGMA table_info(${quoteIdent(t.name)})`).all() as { name: string }[]).map(
-        (c) => c.name,
-      );
-      const colList = cols.map(quoteIdent).join(',');
+      const info = src.prepare(`PRAGMA table_info(${quoteIdent(t.name)})`).all() as {
+        name: string;
+        pk: number;
+      }[];
+      const colList = info.map((c) => quoteIdent(c.name)).join(',');
+      // A WITHOUT ROWID table (stats_rollup) has no rowid: its primary key orders it.
+      const clustered =
+        src.prepare('SELECT wr FROM pragma_table_list WHERE name = ?').pluck().get(t.name) === 1;
+      const order = clustered
+        ? info
+            .filter((c) => c.pk > 0)
+            .sort((x, y) => x.pk - y.pk)
+            .map((c) => quoteIdent(c.name))
+            .join(',')
+        : 'rowid';
       const stmt = src
-        .prepare(`SELECT ${colList} FROM ${quoteIdent(t.name)} ORDER BY rowid`)
+        .prepare(`SELECT ${colList} FROM ${quoteIdent(t.name)} ORDER BY ${order}`)
         .raw(true)
         .safeIntegers(true);
       const head = `INSERT INTO ${quoteIdent(t.name)}(${colList}) VALUES(`;

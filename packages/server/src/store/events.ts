@@ -94,6 +94,14 @@ async function upsertSources(
   return ids;
 }
 
+export interface InsertOptions {
+  /**
+   * Count the new events in the statistics rollup (default true). Only a bulk load turns it off,
+   * and calls rebuildStats once when done.
+   */
+  stats?: boolean;
+}
+
 /**
  * Writes events that already passed validateEvent, in one transaction. Idempotent by event id:
  * re-inserting a stored id writes nothing (not even findings).
@@ -101,7 +109,9 @@ async function upsertSources(
 export async function insertValidatedEvents(
   store: Store,
   events: readonly SecurityEvent[],
+  opts: InsertOptions = {},
 ): Promise<InsertResult> {
+  const stats = opts.stats ?? true;
   const seen = new Set<string>();
   const batch: { e: SecurityEvent; tsMs: number }[] = [];
   for (const e of events) {
@@ -119,7 +129,7 @@ export async function insertValidatedEvents(
     if (store.dialect.prepared) {
       const freshIds: string[] = [];
       const res = insertPrepared(trx, store.dialect.prepared, batch, rows, keyring, events.length, freshIds);
-      await addEventsToStats(trx, freshIds);
+      if (stats) await addEventsToStats(trx, freshIds);
       return res;
     }
     const inserted = new Set<string>();
@@ -137,10 +147,11 @@ export async function insertValidatedEvents(
     for (const part of chunk(findings, maxParams)) await trx.insertInto('findings').values(part).execute();
     const hits = fresh.flatMap(({ e, tsMs }) => honeypotRow(e, tsMs, keyring) ?? []);
     for (const part of chunk(hits, maxParams)) await trx.insertInto('honeypot_hits').values(part).execute();
-    await addEventsToStats(
-      trx,
-      fresh.map(({ e }) => e.id),
-    );
+    if (stats)
+      await addEventsToStats(
+        trx,
+        fresh.map(({ e }) => e.id),
+      );
     return { inserted: inserted.size, duplicates: events.length - inserted.size };
   });
 }
@@ -204,13 +215,17 @@ function insertPrepared(
 }
 
 /** Validates and writes events in one transaction; throws PAL_ERR_STORE_INVALID_EVENT on the first bad one. */
-export async function insertEvents(store: Store, events: readonly SecurityEvent[]): Promise<InsertResult> {
+export async function insertEvents(
+  store: Store,
+  events: readonly SecurityEvent[],
+  opts: InsertOptions = {},
+): Promise<InsertResult> {
   for (let i = 0; i < events.length; i++) {
     const reason = validateEvent(events[i]!);
     if (reason)
       throw new PalisadeError('PAL_ERR_STORE_INVALID_EVENT', `event ${i}: ${reason}`, { index: i, reason });
   }
-  return insertValidatedEvents(store, events);
+  return insertValidatedEvents(store, events, opts);
 }
 
 export interface EventFilter {

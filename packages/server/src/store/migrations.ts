@@ -4,7 +4,7 @@
  * dialect's `SchemaHooks` (dialects/sqlite.ts; a PostgreSQL dialect brings its own). Migrations are
  * append-only: never edit a shipped one, add the next.
  */
-import { Migrator, type Kysely, type Migration, type CreateTableBuilder } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type CreateTableBuilder } from 'kysely';
 import { PalisadeError } from '../errors.js';
 import { COUNTERS, rebuildStats } from './stats-rollup.js';
 
@@ -14,6 +14,8 @@ export interface SchemaHooks {
   idColumn<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'>;
   /** Column type for binary values (`blob` in SQLite, `bytea` in PostgreSQL). */
   blobType: 'blob' | 'bytea';
+  /** Tables can be stored in primary key order (SQLite `WITHOUT ROWID`). */
+  clusteredTables?: boolean;
 }
 
 export const MIGRATION_TABLE = 'pal_migrations';
@@ -387,6 +389,19 @@ function incidentWorkflow(h: SchemaHooks): Migration {
     },
   };
 }
+/** The statistics rollup table; `clustered`: rows stored in primary key order where the dialect can. */
+async function createStatsRollup(db: Kysely<any>, clustered: boolean): Promise<void> {
+  let t = db.schema
+    .createTable('stats_rollup')
+    .addColumn('dim', 'text', (c) => c.notNull())
+    .addColumn('bucket_ms', 'bigint', (c) => c.notNull())
+    .addColumn('item', 'text', (c) => c.notNull())
+    .addColumn('label', 'text')
+    .addColumn('label2', 'text');
+  for (const counter of COUNTERS) t = t.addColumn(counter, 'bigint', (c) => c.notNull().defaultTo(0));
+  t = t.addPrimaryKeyConstraint('stats_rollup_pk', ['dim', 'bucket_ms', 'item']);
+  await (clustered ? t.modifyEnd(sql`WITHOUT ROWID`) : t).execute();
+}
 /**
  * Statistics (stats-rollup.ts): event counts per dimension, time bucket and item, kept by the insert
  * path, backfilled here from the events already stored.
@@ -394,15 +409,21 @@ function incidentWorkflow(h: SchemaHooks): Migration {
 function stats(): Migration {
   return {
     async up(db: Kysely<any>) {
-      let t = db.schema
-        .createTable('stats_rollup')
-        .addColumn('dim', 'text', (c) => c.notNull())
-        .addColumn('bucket_ms', 'bigint', (c) => c.notNull())
-        .addColumn('item', 'text', (c) => c.notNull())
-        .addColumn('label', 'text')
-        .addColumn('label2', 'text');
-      for (const counter of COUNTERS) t = t.addColumn(counter, 'bigint', (c) => c.notNull().defaultTo(0));
-      await t.addPrimaryKeyConstraint('stats_rollup_pk', ['dim', 'bucket_ms', 'item']).execute();
+      await createStatsRollup(db, false);
+      await rebuildStats(db);
+    },
+  };
+}
+/**
+ * Statistics: client address, country and geo point count alert events only, so recount; the table
+ * is recreated clustered on its key (SQLite WITHOUT ROWID: an upsert or range read touches one
+ * b-tree instead of the key index plus the table).
+ */
+function statsAlertOrigins(h: SchemaHooks): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema.dropTable('stats_rollup').execute();
+      await createStatsRollup(db, h.clusteredTables === true);
       await rebuildStats(db);
     },
   };
@@ -419,6 +440,7 @@ export function buildMigrations(h: SchemaHooks): Record<string, Migration> {
     '0005_auth': auth(h),
     '0006_incident_workflow': incidentWorkflow(h),
     '0007_stats': stats(),
+    '0008_stats_alert_origins': statsAlertOrigins(h),
   };
 }
 

@@ -2,8 +2,13 @@
  * Retention: deletes events older than N days (by event time) with everything that hangs off them
  * (findings, honeypot hits, incident links cascade), in batches so the writer is never blocked for
  * long. `startRetention` runs it on a timer that does not keep the process alive.
+ *
+ * The statistics rollup stays exact: each batch takes its events out of the rollup in the
+ * transaction that deletes them, and the last one drops the rollup rows of buckets ending at or
+ * before the cutoff. The bucket holding the cutoff keeps rows counting exactly its remaining events.
  */
 import { PalisadeError } from '../errors.js';
+import { dropStatsBefore, removeEventsFromStats } from './stats-rollup.js';
 import type { Store } from './store.js';
 
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -16,6 +21,8 @@ export interface PurgeResult {
   findings: number;
   honeypot_hits: number;
   incident_links: number;
+  /** Statistics rollup rows dropped. */
+  stats_rows: number;
 }
 
 /** Deletes events with ts older than `days` before `nowMs`. */
@@ -33,6 +40,7 @@ export async function purgeOlderThan(
     findings: 0,
     honeypot_hits: 0,
     incident_links: 0,
+    stats_rows: 0,
   };
   for (;;) {
     const done = await store.db.transaction().execute(async (trx) => {
@@ -45,7 +53,6 @@ export async function purgeOlderThan(
           .limit(BATCH)
           .execute()
       ).map((r) => r.id);
-      if (ids.length === 0) return true;
       const count = async (table: 'findings' | 'honeypot_hits' | 'incident_events') =>
         Number(
           (
@@ -56,12 +63,17 @@ export async function purgeOlderThan(
               .executeTakeFirstOrThrow()
           ).n,
         );
-      out.findings += await count('findings');
-      out.honeypot_hits += await count('honeypot_hits');
-      out.incident_links += await count('incident_events');
-      const res = await trx.deleteFrom('events').where('id', 'in', ids).executeTakeFirst();
-      out.events += Number(res.numDeletedRows);
-      return ids.length < BATCH;
+      if (ids.length > 0) {
+        out.findings += await count('findings');
+        out.honeypot_hits += await count('honeypot_hits');
+        out.incident_links += await count('incident_events');
+        await removeEventsFromStats(trx, ids);
+        const res = await trx.deleteFrom('events').where('id', 'in', ids).executeTakeFirst();
+        out.events += Number(res.numDeletedRows);
+      }
+      if (ids.length === BATCH) return false;
+      out.stats_rows += await dropStatsBefore(trx, cutoff);
+      return true;
     });
     if (done) break;
   }

@@ -1,16 +1,22 @@
 /**
- * The statistics rollup (`stats_rollup`, migration 0007): every event counted once per dimension
- * (totals, client address, country, attack class, rule, geo point) and time bucket, so statistics
- * over a week of events read thousands of rows instead of a million. Buckets are one minute for the
- * totals (the timeline needs minute resolution) and one hour for the other dimensions, where minute
- * rows would be almost as many as events.
+ * The statistics rollup (`stats_rollup`, migrations 0007 and 0008): every event counted once per
+ * dimension (totals, attack class, rule; and, for alert events only, client address, country and
+ * geo point: the dashboard's attack origins) and time bucket, so statistics over a week of events
+ * read thousands of rows instead of a million. Buckets are one minute for the totals (the timeline
+ * needs minute resolution) and one hour for the other dimensions.
+ *
+ * An alert (ALERT, the one definition) is an event that was flagged: a finding, an action other
+ * than allow, or a severity above info. Benign traffic counts in the totals only; leaving it out of
+ * the address dimension also keeps that dimension small (busy benign clients would otherwise add a
+ * row per address and hour).
  *
  * One SELECT per dimension computes rollup rows from events (`fromEvents`); it fills the rollup on
  * insert (`addEventsToStats`, called by the insert path inside its transaction with the ids that
- * were new rows: a replayed event is never counted twice), backfills it (`rebuildStats`), and
- * computes the partial buckets at the edges of a queried range (`contributions`), so stored and
- * computed counts cannot disagree. Plain SQL that SQLite and PostgreSQL both run; values are bound
- * parameters, the few literals are this module's constants.
+ * were new rows: a replayed event is never counted twice), takes purged events out again
+ * (`removeEventsFromStats`, retention.ts), backfills it (`rebuildStats`), and computes the partial
+ * buckets at the edges of a queried range (`contributions`), so stored and computed counts cannot
+ * disagree. Plain SQL that SQLite and PostgreSQL both run; values are bound parameters, the few
+ * literals are this module's constants.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema.js';
@@ -35,6 +41,9 @@ export const COUNTERS = [
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 
+/** An alert event (alias `e`): a finding, an action other than allow, or a severity above info. */
+const ALERT = sql`(e.findings_count > 0 OR e.action <> 'allow' OR e.severity <> 'info')`;
+
 /** When an event adds to each counter (null: always). */
 const CONDITIONS: Record<Counter, RawBuilder<unknown> | null> = {
   events: null,
@@ -44,7 +53,7 @@ const CONDITIONS: Record<Counter, RawBuilder<unknown> | null> = {
   alerts_high: sql`e.severity = 'high'`,
   alerts_medium: sql`e.severity = 'medium'`,
   alerts_low: sql`e.severity = 'low'`,
-  alerts_info: sql`e.severity = 'info' AND (e.findings_count > 0 OR e.action <> 'allow')`,
+  alerts_info: sql`e.severity = 'info' AND ${ALERT}`,
 };
 
 interface DimSpec {
@@ -55,8 +64,8 @@ interface DimSpec {
   item: RawBuilder<unknown>;
   label: RawBuilder<unknown>;
   label2: RawBuilder<unknown>;
-  /** Rows that have no item in this dimension. */
-  skip?: RawBuilder<unknown>;
+  /** The events counted in this dimension (default: all). */
+  only?: RawBuilder<unknown>;
 }
 
 const NONE = sql`NULL`;
@@ -68,7 +77,7 @@ const DIMS: Record<StatsDim, DimSpec> = {
     item: sql`e.client_ip`,
     label: sql`max(e.geo_country)`,
     label2: NONE,
-    skip: sql`e.client_ip <> ''`,
+    only: sql`e.client_ip <> '' AND ${ALERT}`,
   },
   country: {
     grain: HOUR_MS,
@@ -76,7 +85,7 @@ const DIMS: Record<StatsDim, DimSpec> = {
     item: sql`e.geo_country`,
     label: NONE,
     label2: NONE,
-    skip: sql`e.geo_country IS NOT NULL`,
+    only: sql`e.geo_country IS NOT NULL AND ${ALERT}`,
   },
   class: { grain: HOUR_MS, findings: true, item: sql`f.class`, label: NONE, label2: NONE },
   rule: { grain: HOUR_MS, findings: true, item: sql`f.rule`, label: sql`max(f.class)`, label2: NONE },
@@ -87,8 +96,24 @@ const DIMS: Record<StatsDim, DimSpec> = {
     item: sql`CAST(round(e.geo_lat * 10) AS integer) || ':' || CAST(round(e.geo_lon * 10) AS integer)`,
     label: sql`max(e.geo_country)`,
     label2: sql`max(e.geo_city)`,
-    skip: sql`e.geo_lat IS NOT NULL AND e.geo_lon IS NOT NULL`,
+    only: sql`e.geo_lat IS NOT NULL AND e.geo_lon IS NOT NULL AND ${ALERT}`,
   },
+};
+
+/** Where `fromEvents` reads events (as `e`) and findings (as `f`): the tables, or a batch's rows. */
+interface Source {
+  events: RawBuilder<unknown>;
+  /** The findings a findings dimension joins to its events. */
+  findings(dim: StatsDim): RawBuilder<unknown>;
+  /** Whether an event can have several such findings rows (counters then count distinct events). */
+  repeats: boolean;
+}
+const TABLES: Source = { events: sql`events`, findings: () => sql`findings`, repeats: true };
+/** The CTEs of `addBatch`: one finding row per event and class (`bc`, class) or rule (`br`, rule). */
+const BATCH: Source = {
+  events: sql`b`,
+  findings: (dim) => (dim === 'class' ? sql`bc` : sql`br`),
+  repeats: false,
 };
 
 function counter(cond: RawBuilder<unknown> | null, distinct: boolean): RawBuilder<unknown> {
@@ -101,26 +126,62 @@ function counter(cond: RawBuilder<unknown> | null, distinct: boolean): RawBuilde
  * The rollup rows of `dim` computed from the events matching `where` (aliases: `e` events, `f`
  * findings): bucket_ms, item, label, label2 and the counters.
  */
-function fromEvents(dim: StatsDim, where: RawBuilder<unknown>): RawBuilder<unknown> {
+function fromEvents(dim: StatsDim, where: RawBuilder<unknown>, src: Source = TABLES): RawBuilder<unknown> {
   const d = DIMS[dim];
   const bucket = sql`e.ts_ms - (e.ts_ms % ${sql.lit(d.grain)})`;
-  const counters = sql.join(COUNTERS.map((c) => sql`${counter(CONDITIONS[c], d.findings)} AS ${sql.ref(c)}`));
-  const join = d.findings ? sql` JOIN findings f ON f.event_id = e.id` : sql``;
-  const skip = d.skip ? sql` AND ${d.skip}` : sql``;
+  const distinct = d.findings && src.repeats;
+  const counters = sql.join(COUNTERS.map((c) => sql`${counter(CONDITIONS[c], distinct)} AS ${sql.ref(c)}`));
+  const join = d.findings ? sql` JOIN ${src.findings(dim)} f ON f.event_id = e.id` : sql``;
+  const only = d.only ? sql` AND ${d.only}` : sql``;
   return sql`SELECT ${bucket} AS bucket_ms, ${d.item} AS item, ${d.label} AS label, ${d.label2} AS label2, ${counters}
-    FROM events e${join} WHERE ${where}${skip} GROUP BY ${bucket}, ${d.item}`;
+    FROM ${src.events} e${join} WHERE ${where}${only} GROUP BY ${bucket}, ${d.item}`;
 }
 
 const COLUMNS = sql.join(['bucket_ms', 'item', 'label', 'label2', ...COUNTERS].map((c) => sql.ref(c)));
+/** The event columns the dimensions read. */
+const EVENT_COLUMNS = sql.join(
+  [
+    'id',
+    'ts_ms',
+    'client_ip',
+    'geo_country',
+    'geo_city',
+    'geo_lat',
+    'geo_lon',
+    'action',
+    'severity',
+    'findings_count',
+  ].map((c) => sql.ref(c)),
+);
 
-/** Adds the rows of `dim` computed from the events matching `where` to the rollup. */
-async function addToRollup(db: Kysely<Database>, dim: StatsDim, where: RawBuilder<unknown>): Promise<void> {
+/**
+ * Adds the rows computed from the events with `ids` to the rollup (`sign` -1: takes them out again,
+ * labels kept), every dimension in one statement: the batch's events (`b`) and findings (`bf`) are
+ * read once, each dimension groups them, and each grouped row is one upsert on the primary key (the
+ * table is clustered on it: migration 0008).
+ */
+async function addBatch(db: Kysely<Database>, ids: readonly string[], sign: 1 | -1): Promise<void> {
+  const values =
+    sign === 1
+      ? sql`r.*`
+      : sql`r.bucket_ms, r.item, NULL, NULL, ${sql.join(COUNTERS.map((c) => sql`-r.${sql.ref(c)}`))}`;
+  const rows = sql.join(
+    STATS_DIMS.map(
+      (dim) => sql`SELECT ${dim} AS dim, ${values} FROM (${fromEvents(dim, sql`1 = 1`, BATCH)}) r`,
+    ),
+    sql` UNION ALL `,
+  );
   const sums = sql.join(
     COUNTERS.map((c) => sql`${sql.ref(c)} = stats_rollup.${sql.ref(c)} + excluded.${sql.ref(c)}`),
   );
   // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
-  await sql`INSERT INTO stats_rollup (dim, ${COLUMNS})
-    SELECT ${dim}, r.* FROM (${fromEvents(dim, where)}) r WHERE true
+  // MATERIALIZED: each is read by several dimensions; `bf` looks the batch's findings up by event.
+  await sql`WITH b AS MATERIALIZED (SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (${sql.join(ids)})),
+      bf AS MATERIALIZED (SELECT event_id, class, rule FROM findings WHERE event_id IN (SELECT id FROM b)),
+      bc AS MATERIALIZED (SELECT event_id, class FROM bf GROUP BY event_id, class),
+      br AS MATERIALIZED (SELECT event_id, rule, max(class) AS class FROM bf GROUP BY event_id, rule)
+    INSERT INTO stats_rollup (dim, ${COLUMNS})
+    SELECT * FROM (${rows}) u WHERE true
     ON CONFLICT (dim, bucket_ms, item) DO UPDATE SET ${sums},
       label = coalesce(excluded.label, stats_rollup.label),
       label2 = coalesce(excluded.label2, stats_rollup.label2)`.execute(db);
@@ -131,16 +192,45 @@ async function addToRollup(db: Kysely<Database>, dim: StatsDim, where: RawBuilde
  * per event, inside the transaction that inserted it, with only the ids that were new rows.
  */
 export async function addEventsToStats(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
-    const part = ids.slice(i, i + IDS_PER_STATEMENT);
-    for (const dim of STATS_DIMS) await addToRollup(db, dim, sql`e.id IN (${sql.join(part)})`);
-  }
+  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT)
+    await addBatch(db, ids.slice(i, i + IDS_PER_STATEMENT), 1);
 }
 
-/** Recomputes the whole rollup from the stored events (migration 0007; after a bulk load). */
+/**
+ * Takes stored events out of the rollup: call it inside the transaction that deletes them, before
+ * the delete (their findings still stored).
+ */
+export async function removeEventsFromStats(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT)
+    await addBatch(db, ids.slice(i, i + IDS_PER_STATEMENT), -1);
+}
+
+/**
+ * After every event before `cutoffMs` was deleted (removeEventsFromStats): drops the rollup rows of
+ * buckets that end at or before the cutoff and the emptied rows of the bucket holding it (whose
+ * other rows count exactly its remaining events). Returns the rows dropped.
+ */
+export async function dropStatsBefore(db: Kysely<Database>, cutoffMs: number): Promise<number> {
+  let dropped = 0;
+  for (const dim of STATS_DIMS) {
+    const res = await db
+      .deleteFrom('stats_rollup')
+      .where('dim', '=', dim)
+      .where('bucket_ms', '<', cutoffMs)
+      .where((eb) => eb.or([eb('bucket_ms', '<=', cutoffMs - DIMS[dim].grain), eb('events', '<=', 0)]))
+      .executeTakeFirst();
+    dropped += Number(res.numDeletedRows);
+  }
+  return dropped;
+}
+
+/** Recomputes the whole rollup from the stored events (migrations 0007, 0008; after a bulk load). */
 export async function rebuildStats(db: Kysely<Database>): Promise<void> {
   await sql`DELETE FROM stats_rollup`.execute(db);
-  for (const dim of STATS_DIMS) await addToRollup(db, dim, sql`1 = 1`);
+  for (const dim of STATS_DIMS)
+    await sql`INSERT INTO stats_rollup (dim, ${COLUMNS}) SELECT ${dim}, r.* FROM (${fromEvents(dim, sql`1 = 1`)}) r`.execute(
+      db,
+    );
 }
 
 /** [from, to) in epoch ms. */

@@ -1,7 +1,8 @@
 /**
  * Statistics on a real SQLite file: exact counts over ranges that cut buckets (checked against the
- * events list's own counting), a replayed batch counted once, the backfill equal to the counts kept
- * on insert, and the findings list's pages.
+ * events list's own counting), attack origins (sources, countries, geo) of alert events only while a
+ * busier benign address stays out, a replayed batch counted once, the backfill equal to the counts
+ * kept on insert, the rollup still exact after retention cut a bucket, and the findings list's pages.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keyring } from './crypto.js';
 import { countEvents, insertEvents } from './events.js';
 import { openStore, type Store } from './store.js';
-import { rebuildStats } from './stats-rollup.js';
+import { purgeOlderThan } from './retention.js';
+import { HOUR_MS, MINUTE_MS, rebuildStats, STATS_DIMS } from './stats-rollup.js';
 import {
   listFindings,
   resolveStatsRange,
@@ -23,7 +25,7 @@ import {
   statsSummary,
   statsTimeline,
 } from './stats.js';
-import { STATS_EVENTS, STATS_STEP_MS, STATS_T0, eventsIn } from './testdata/stats-events.js';
+import { STATS_EVENTS, STATS_STEP_MS, STATS_T0, eventsIn, isAlert } from './testdata/stats-events.js';
 
 let dir: string;
 let store: Store;
@@ -55,6 +57,37 @@ const RANGES: [number, number][] = [
 ];
 
 describe('statistics', () => {
+  it('counts every incident still open or acknowledged as open, whatever the range', async () => {
+    const incident = (status: string, seen: number) => ({
+      type: 'brute_force',
+      severity: 'high',
+      status,
+      first_seen_ms: seen,
+      last_seen_ms: seen,
+      key_ip: '203.0.113.7',
+      key_user: null,
+      key_target: null,
+      count: 5,
+      rule: 'brute_force',
+      rule_version: 1,
+      thresholds: '{}',
+      summary: null,
+      created_ms: seen,
+      updated_ms: seen,
+      ref: `test-${status}-${seen}`,
+      details: null,
+      assignee: null,
+    });
+    const old = STATS_T0 - 30 * 86_400_000;
+    await store.db
+      .insertInto('incidents')
+      .values([incident('open', old), incident('acknowledged', END), incident('resolved', END)])
+      .execute();
+    const summary = await statsSummary(store, resolveStatsRange({ from: STATS_T0, to: END }, END));
+    expect(summary.open_incidents).toBe(2);
+    await store.db.deleteFrom('incidents').execute();
+  });
+
   it('counts exactly what the events list counts, for ranges cutting buckets', async () => {
     for (const [from_ms, to_ms] of RANGES) {
       const r = { from_ms, to_ms };
@@ -68,18 +101,24 @@ describe('statistics', () => {
       expect(s.alerts.critical).toBe(await countEvents(store, { ...f, severity: 'critical' }));
       expect(s.alerts.low).toBe(inRange.filter((e) => e.severity === 'low').length);
       expect(s.alerts.info).toBe(0);
-      expect(s.sources).toBe(new Set(inRange.map((e) => e.client.ip)).size);
+      const alerts = inRange.filter(isAlert);
+      const attackers = new Set(alerts.map((e) => e.client.ip));
+      expect(s.sources).toBe(attackers.size);
       for (const c of await statsClasses(store, r))
         expect(c.count).toBe(await countEvents(store, { ...f, class: c.class }));
       for (const x of await statsRules(store, r, 100))
         expect(x.count).toBe(await countEvents(store, { ...f, rule: x.rule }));
       const sources = await statsSources(store, r, 100);
+      expect(sources.map((x) => x.ip).sort()).toEqual([...attackers].sort());
       for (const x of sources) {
-        expect(x.count).toBe(await countEvents(store, { ...f, ip: x.ip }));
+        expect(x.count).toBe(alerts.filter((e) => e.client.ip === x.ip).length);
         expect(x.blocked).toBe(await countEvents(store, { ...f, ip: x.ip, action: 'block' }));
       }
       const countries = await statsCountries(store, r, 100);
-      expect(countries.reduce((a, c) => a + c.count, 0)).toBe(s.events);
+      expect(countries.reduce((a, c) => a + c.count, 0)).toBe(alerts.length);
+      expect(countries.map((c) => c.country)).not.toContain('JP');
+      const geo = await statsGeoPoints(store, r, 2000);
+      expect(geo.reduce((a, p) => a + p.count, 0)).toBe(alerts.length);
       const t = await statsTimeline(store, r);
       expect(t.points.reduce((a, p) => a + p.events, 0)).toBe(s.events);
       expect(t.points.reduce((a, p) => a + p.blocked, 0)).toBe(s.blocked);
@@ -88,9 +127,18 @@ describe('statistics', () => {
 
   it('names the top items with their labels, most first, within the limit', async () => {
     const r = { from_ms: STATS_T0, to_ms: END };
+    // Attack origins: 198.51.100.7 in Tokyo sends 60 benign events (more than any attacker) and is
+    // no origin; the attackers' benign events are not counted either.
     expect(await statsCountries(store, r, 2)).toEqual([
-      { country: 'DE', count: 86 },
-      { country: 'US', count: 86 },
+      { country: 'US', count: 37 },
+      { country: 'DE', count: 36 },
+    ]);
+    expect((await statsCountries(store, r, 100)).map((c) => c.country)).toEqual([
+      'US',
+      'DE',
+      'CN',
+      'FR',
+      'BR',
     ]);
     expect(await statsClasses(store, r)).toEqual([
       { class: 'sqli', count: 60 },
@@ -101,22 +149,28 @@ describe('statistics', () => {
       { rule: 'xss.script', class: 'xss', count: 60 },
       { rule: 'sqli.tautology', class: 'sqli', count: 30 },
     ]);
-    // 203.0.113.0 sends events 0, 7, 14, ...: 43 of them; 0, 35, 70, ... are blocked (9).
+    // 203.0.113.1 sends events 1, 8, 15, ... (43 in all, 34 not from Tokyo): 19 alert (every one
+    // with i % 5 of 0 or 1, and event 57 rated low); 15, 50, 85, ... are blocked (9).
     expect((await statsSources(store, r, 1))[0]).toEqual({
-      ip: '203.0.113.0',
-      count: 43,
+      ip: '203.0.113.1',
+      count: 19,
       blocked: 9,
-      country: 'DE',
+      country: 'US',
     });
+    const sources = await statsSources(store, r, 100);
+    expect(sources).toHaveLength(7);
+    expect(sources.map((x) => x.ip)).not.toContain('198.51.100.7');
+    expect((await statsSummary(store, r)).sources).toBe(7);
     const geo = await statsGeoPoints(store, r, 2000);
     expect(geo).toHaveLength(6);
-    expect(geo[0]).toEqual({ lat: 39, lon: -77.5, country: 'US', city: 'Ashburn', count: 86 });
+    expect(geo.map((p) => p.city)).not.toContain('Tokyo');
+    expect(geo[0]).toEqual({ lat: 39, lon: -77.5, country: 'US', city: 'Ashburn', count: 37 });
     expect(geo.find((p) => p.city === 'São Paulo')).toEqual({
       lat: -23.6,
       lon: -46.6,
       country: 'BR',
       city: 'São Paulo',
-      count: 42,
+      count: 17,
     });
   });
 
@@ -178,6 +232,48 @@ describe('statistics', () => {
     expect(live.length).toBeGreaterThan(0);
     await rebuildStats(store.db);
     expect(await dump()).toEqual(live);
+  });
+});
+
+describe('statistics after retention', () => {
+  it('drops the rollup rows before the cutoff and keeps the cut bucket exact', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'palisade-stats-purge-'));
+    const s = await openStore({ path: join(d, 'p.db'), keyring: Keyring.generate() });
+    try {
+      await insertEvents(s, STATS_EVENTS);
+      // Inside an hour and inside a minute: events 0..155 go, 156.. stay.
+      const cutoff = STATS_T0 + 77 * 60_000 + 45_000;
+      const r = await purgeOlderThan(s, 1, cutoff + 86_400_000);
+      expect(r.events).toBe(156);
+      expect(r.stats_rows).toBeGreaterThan(0);
+      const rows = async () =>
+        (
+          await sql<
+            Record<string, unknown>
+          >`SELECT * FROM stats_rollup ORDER BY dim, bucket_ms, item`.execute(s.db)
+        ).rows;
+      const kept = await rows();
+      for (const dim of STATS_DIMS) {
+        const grain = dim === 'total' ? MINUTE_MS : HOUR_MS;
+        const first = Math.min(...kept.filter((x) => x.dim === dim).map((x) => Number(x.bucket_ms)));
+        expect(first + grain, dim).toBeGreaterThan(cutoff);
+      }
+      // Exactly what a recount of the remaining events gives (no row of purged events left over).
+      await rebuildStats(s.db);
+      expect(kept).toEqual(await rows());
+      const all = { from_ms: STATS_T0, to_ms: END };
+      const left = eventsIn(cutoff, END);
+      const sum = await statsSummary(s, all);
+      expect(sum.events).toBe(left.length);
+      expect(sum.blocked).toBe(left.filter((e) => e.action === 'block').length);
+      const hour = await statsSources(s, { from_ms: STATS_T0 + HOUR_MS, to_ms: STATS_T0 + 2 * HOUR_MS }, 100);
+      expect(hour.reduce((a, x) => a + x.count, 0)).toBe(
+        eventsIn(cutoff, STATS_T0 + 2 * HOUR_MS).filter(isAlert).length,
+      );
+    } finally {
+      await s.close();
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
 

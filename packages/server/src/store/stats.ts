@@ -8,9 +8,11 @@
  * queries sum rollup rows. Answers are exact for any [from, to): whole buckets come from the
  * rollup, the partial buckets at both edges from the events themselves.
  *
- * Class and rule counts are events with at least one such finding (as the events list's
- * `class`/`rule` filters count them). An alert is an event that was flagged: a finding, an action
- * other than allow, or a severity above info.
+ * Totals and the timeline count every event. Class and rule counts are events with at least one
+ * such finding (as the events list's `class`/`rule` filters count them). Source addresses,
+ * countries and geo points are attack origins: they count alert events only (stats-rollup.ts
+ * ALERT: a finding, an action other than allow, or a severity above info), and `sources` in the
+ * summary is the number of distinct alerting addresses.
  */
 import { SEVERITIES, type Severity } from '@palisade/engine';
 import { sql } from 'kysely';
@@ -109,7 +111,7 @@ export interface StatsSummary {
   logged: number;
   alerts: AlertCounts;
   open_incidents: number;
-  /** Distinct client addresses. */
+  /** Distinct client addresses of alert events. */
   sources: number;
 }
 
@@ -119,7 +121,11 @@ function alertsOf(row: Record<string, unknown> | undefined): AlertCounts {
   return out;
 }
 
-/** Totals over [from, to); open incidents are those not closed (open or acknowledged) active in it. */
+/**
+ * Totals over [from, to). `open_incidents` is the analysts' queue as it stands — every incident
+ * still open or acknowledged, whatever the range (an incident from last month's uploaded log that
+ * nobody closed is still work to do).
+ */
 export async function statsSummary(store: Store, r: StatsRange): Promise<StatsSummary> {
   const sums = sql.join(COUNTERS.map((c) => sql`sum(${sql.ref(c)}) AS ${sql.ref(c)}`));
   const { rows } = await sql<
@@ -132,8 +138,6 @@ export async function statsSummary(store: Store, r: StatsRange): Promise<StatsSu
     .selectFrom('incidents')
     .select((eb) => eb.fn.countAll().as('n'))
     .where('status', 'in', ['open', 'acknowledged'])
-    .where('last_seen_ms', '>=', r.from_ms)
-    .where('first_seen_ms', '<', r.to_ms)
     .executeTakeFirstOrThrow();
   const t = rows[0];
   return {
@@ -197,7 +201,7 @@ export async function statsClasses(store: Store, r: StatsRange): Promise<{ class
   return (await top(store, 'class', r, TOP_LIMIT_MAX)).map((x) => ({ class: x.item, count: num(x.events) }));
 }
 
-/** Events per country code (events without geo data are left out), most first. */
+/** Alert events per country code (events without geo data are left out), most first. */
 export async function statsCountries(
   store: Store,
   r: StatsRange,
@@ -209,7 +213,7 @@ export async function statsCountries(
   }));
 }
 
-/** The busiest client addresses with their blocked events and country, most first. */
+/** The addresses sending the most alert events, with their blocked events and country, most first. */
 export async function statsSources(
   store: Store,
   r: StatsRange,
@@ -244,7 +248,7 @@ export interface GeoPoint {
   count: number;
 }
 
-/** Events per 0.1° grid point (events with coordinates), busiest first. */
+/** Alert events per 0.1° grid point (events with coordinates), busiest first. */
 export async function statsGeoPoints(store: Store, r: StatsRange, limit: number): Promise<GeoPoint[]> {
   return (await top(store, 'geo', r, checkLimit(limit, GEO_LIMIT_MAX))).map((x) => {
     const [lat, lon] = x.item.split(':').map(Number);

@@ -32,6 +32,7 @@ export const sqliteHooks: SchemaHooks = {
   // INTEGER PRIMARY KEY is the rowid; AUTOINCREMENT keeps deleted ids from being reused.
   idColumn: (t) => t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement()),
   blobType: 'blob',
+  clusteredTables: true,
 };
 
 /** Applies the connection pragmas; returns the journal mode in effect. */
