@@ -182,7 +182,15 @@ describe.skipIf(!CAN_RUN)('dashboard: the analyst day in Chromium', () => {
     await screenshot(page, 'admin');
     await openNav(page, 'overview');
     await page.getByTestId('overview-cards').waitFor();
-    await page.waitForLoadState('networkidle');
+    // The overview shows what was sent: the four blocked attacks, their rules, the open incident.
+    await expect.poll(() => page.getByTestId('card-blocked').innerText()).toMatch(/\b[4-9]\b|\d{2}/);
+    await expect.poll(() => page.getByTestId('card-incidents').innerText()).toMatch(/\b[1-9]/);
+    await page
+      .getByTestId('top-rules')
+      .getByText(/sqli\./)
+      .first()
+      .waitFor();
+    await page.getByTestId('timeline-chart').locator('canvas, svg').first().waitFor();
     await screenshot(page, 'overview');
     await page.getByTestId('theme-toggle').click();
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
