@@ -38,7 +38,7 @@ Usage:
   palisade scan --payloads FILE [--out FILE] inspect payload records (each as GET /?q= and a form POST)
   palisade eval [DIR] [--verbose] [--json] [--set NAME]...
                                              evaluate on every labelled set of a corpus (default ../shared/corpus)
-  palisade bench [DIR] [--only engine,store,proxy,sensor,serve,ingest,ml] [--quick] [--json]
+  palisade bench [DIR] [--only engine,store,proxy,sensor,serve,ingest,ml,stats] [--quick] [--json]
                                              speed and memory: engine (corpus mix from DIR when present;
                                              with the classifier unless --no-ml), store writer, proxy vs
                                              nginx+ModSecurity, sensor, serve RSS, log ingest lines/s vs
