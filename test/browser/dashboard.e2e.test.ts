@@ -8,19 +8,8 @@
  * error, uncaught exception or CSP violation fails the test.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import {
-  CAN_RUN,
-  launchBrowser,
-  openNav,
-  ROOT,
-  screenshot,
-  signIn,
-  startStack,
-  watchPage,
-  type Stack,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { CAN_RUN, openNav, ROOT, screenshot, signIn, useBrowserSession } from './harness.js';
 
 /** Issue 5: an attack is in the live table within 2 s of being sent. */
 const LIVE_DEADLINE_MS = 2000;
@@ -58,25 +47,10 @@ interface EventDetail {
 }
 
 describe.skipIf(!CAN_RUN)('dashboard: the analyst day in Chromium', () => {
-  let stack: Stack;
-  let ctx: BrowserContext;
-  let page: Page;
-  let watch: { problems: string[]; dialogs: string[] };
-
-  beforeAll(async () => {
-    stack = await startStack();
-    ctx = await launchBrowser(stack.dir);
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.setDefaultTimeout(15_000);
-    watch = await watchPage(page);
-  }, 60_000);
-
-  afterAll(async () => {
-    await ctx?.close();
-    await stack?.stop();
-  }, 30_000);
+  const session = useBrowserSession();
 
   it('register, live alerts, evidence, false positive, threshold, upload, incident', async () => {
+    const { stack, page, watch } = session;
     // Register the first admin (the form logs in after it), sign out, sign in through the form.
     await page.goto(`${stack.api}/`);
     await expect

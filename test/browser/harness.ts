@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'packages/server/dist/cli/main.js');
@@ -179,6 +180,34 @@ export async function screenshot(page: Page, name: string): Promise<void> {
     mkdirSync(DOCS_SHOTS, { recursive: true });
     copyFileSync(file, join(DOCS_SHOTS, `${name}.png`));
   }
+}
+
+export interface BrowserSession {
+  stack: Stack;
+  page: Page;
+  /** What `watchPage` collected on `page`. */
+  watch: { problems: string[]; dialogs: string[] };
+}
+
+/**
+ * Registers the suite's beforeAll (the stack, Chromium, its first page watched) and afterAll (both
+ * stopped); the returned session is filled in once beforeAll has run.
+ */
+export function useBrowserSession(): BrowserSession {
+  const session = {} as BrowserSession;
+  let ctx: BrowserContext | undefined;
+  beforeAll(async () => {
+    session.stack = await startStack();
+    ctx = await launchBrowser(session.stack.dir);
+    session.page = ctx.pages()[0] ?? (await ctx.newPage());
+    session.page.setDefaultTimeout(15_000);
+    session.watch = await watchPage(session.page);
+  }, 60_000);
+  afterAll(async () => {
+    await ctx?.close();
+    await session.stack?.stop();
+  }, 30_000);
+  return session;
 }
 
 /** Fills and sends the login form on the page (it registers the first admin when there is no user). */

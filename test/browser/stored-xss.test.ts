@@ -8,9 +8,9 @@
  * show the payloads as text, run none of them (no dialog, `window.__pwned` unset) and hold no
  * element or attribute they would have injected.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { CAN_RUN, launchBrowser, openNav, signIn, startStack, watchPage, type Stack } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { CAN_RUN, openNav, signIn, useBrowserSession } from './harness.js';
 
 const V = {
   img: `<img src=x onerror="window.__pwned=1;alert(1)">`,
@@ -125,26 +125,11 @@ function injected(page: Page): Promise<{ found: string[]; pwned: unknown }> {
 }
 
 describe.skipIf(!CAN_RUN)('stored XSS: payloads in every field stay text', () => {
-  let stack: Stack;
-  let ctx: BrowserContext;
-  let page: Page;
-  let watch: { problems: string[]; dialogs: string[] };
-
-  beforeAll(async () => {
-    stack = await startStack();
-    ctx = await launchBrowser(stack.dir);
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.setDefaultTimeout(15_000);
-    watch = await watchPage(page);
-  }, 60_000);
-
-  afterAll(async () => {
-    await ctx?.close();
-    await stack?.stop();
-  }, 30_000);
+  const session = useBrowserSession();
 
   /** Asserts the page is clean and shows each of `texts` as text. */
   async function check(view: string, texts: readonly string[]): Promise<void> {
+    const { page, watch } = session;
     const r = await injected(page);
     expect(r.found, `${view}: injected markup`).toEqual([]);
     expect(r.pwned, `${view}: window.__pwned`).toBeUndefined();
@@ -154,6 +139,7 @@ describe.skipIf(!CAN_RUN)('stored XSS: payloads in every field stay text', () =>
   }
 
   it('every view shows the payloads as text and runs none of them', async () => {
+    const { stack, page, watch } = session;
     await page.goto(`${stack.api}/`);
     await page.getByTestId('register-intro').waitFor();
     await signIn(page, 'ana', 'correct horse battery staple 42');

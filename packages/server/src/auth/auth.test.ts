@@ -4,18 +4,14 @@
  * scopes, disabling and deleting users, lockout and the per-address limit (fake clock), invitations,
  * API keys, the audit log — and that no response ever carries a hash.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConfig } from '../config/test-config.js';
-import { buildApp } from '../serve/app.js';
-import { openPipeline, type Pipeline } from '../serve/pipeline.js';
+import type { Pipeline } from '../serve/pipeline.js';
+import { initialApiKey, openTestApp, type TestApp } from '../serve/test-client.js';
 import { LOGIN_LIMITS } from './authenticator.js';
 
-let dir: string;
+let testApp: TestApp;
 let pipeline: Pipeline;
-let app: ReturnType<typeof buildApp>;
+let app: TestApp['app'];
 let now = Date.parse('2026-03-01T10:00:00Z');
 const bodies: string[] = [];
 
@@ -81,15 +77,8 @@ async function invite(admin: Res, role: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'palisade-auth-'));
-  pipeline = await openPipeline(testConfig(dir), { retention: false });
-  app = buildApp({
-    pipeline,
-    maxEventsPerRequest: 5,
-    maxBodyBytes: 64 * 1024,
-    version: 'test',
-    clock: () => now,
-  });
+  testApp = await openTestApp('palisade-auth-', { app: { maxEventsPerRequest: 5, clock: () => now } });
+  ({ pipeline, app } = testApp);
   // Stands in for a TLS socket on requests marked by the test (inject has no TLS).
   app.addHook('onRequest', async (req) => {
     if (req.headers['x-test-tls']) (req.raw.socket as { encrypted?: boolean }).encrypted = true;
@@ -97,11 +86,7 @@ beforeAll(async () => {
   await app.ready();
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pipeline?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => testApp?.close());
 
 describe('registration', () => {
   it('makes the first user an admin, then needs an invitation', async () => {
@@ -533,7 +518,7 @@ describe('responses', () => {
   });
 
   it('keeps the first admin API key working (pipeline)', async () => {
-    const key = readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
+    const key = await initialApiKey(pipeline);
     expect((await call('GET', '/api/v1/users', { headers: bearer(key) })).status).toBe(200);
   });
 });

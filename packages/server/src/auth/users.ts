@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { PalisadeError } from '../errors.js';
 import type { Database, UserRow } from '../store/schema.js';
-import type { Store } from '../store/index.js';
+import { settingVersion, type Store } from '../store/index.js';
 import { ROLES, type Role } from '../serve/principal.js';
 
 /** Settings key written with the first admin: its unique (key, version) makes the first-user race safe. */
@@ -109,19 +109,13 @@ export async function registerUser(store: Store, r: Registration): Promise<UserR
 
 /** A concurrent first registration inserts the same (key, version) and fails on the unique constraint. */
 async function claimFirstAdmin(trx: Transaction<Database>, username: string, nowMs: number): Promise<void> {
-  const cur = await trx
-    .selectFrom('settings')
-    .select('version')
-    .where('key', '=', FIRST_ADMIN_SETTING)
-    .orderBy('version', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const version = (await settingVersion(trx, FIRST_ADMIN_SETTING)) + 1;
   try {
     await trx
       .insertInto('settings')
       .values({
         key: FIRST_ADMIN_SETTING,
-        version: (cur?.version ?? 0) + 1,
+        version,
         value: JSON.stringify({ username }),
         created_ms: nowMs,
         created_by: `user:${username}`,

@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Finding, SecurityEvent, Severity } from '@palisade/engine';
+import { createPrng, type Finding, type SecurityEvent, type Severity } from '@palisade/engine';
 import { loadConfig } from '../config/config.js';
 import { buildApp } from '../serve/app.js';
 import { openPipeline } from '../serve/pipeline.js';
@@ -79,18 +79,6 @@ const CLASSES: readonly [string, readonly string[]][] = [
 ];
 const SEVERITY_OF: readonly Severity[] = ['low', 'medium', 'medium', 'high', 'high', 'critical'];
 
-/** A small seeded PRNG (mulberry32): the same events every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Event `i` of `n`, in time order over the 7 days before `endMs`. */
 function makeEvent(rnd: () => number, i: number, n: number, endMs: number): SecurityEvent {
   // Skewed: a few addresses send much of the traffic, as scanners and busy clients do.
@@ -143,7 +131,7 @@ export async function benchStats(opts: StatsBenchOptions = {}): Promise<StatsBen
     const pipeline = await openPipeline(config, { retention: false });
     try {
       const endMs = Date.now();
-      const rnd = prng(42);
+      const rnd = createPrng(42);
       const sample = Math.min(SAMPLE_MAX, Math.floor(n / 10));
       const write = async (from: number, to: number, size: number, stats: boolean) => {
         const t = performance.now();

@@ -3,20 +3,15 @@
  * (acknowledged after commit, idempotent, per-event rejections, limits), events list and detail,
  * bans, health and Prometheus metrics.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
-import { testConfig } from '../config/test-config.js';
 import { createApiKey, listAudit } from '../store/index.js';
-import { buildApp } from './app.js';
-import { testClient } from './test-client.js';
-import { openPipeline, type Pipeline } from './pipeline.js';
+import { initialApiKey, openTestApp, testClient, type TestApp } from './test-client.js';
+import type { Pipeline } from './pipeline.js';
 
-let dir: string;
+let testApp: TestApp;
 let pipeline: Pipeline;
-let app: ReturnType<typeof buildApp>;
+let app: TestApp['app'];
 let admin: string;
 let ingestOnly: string;
 let readOnly: string;
@@ -50,20 +45,15 @@ const event = (id: string, over: Partial<SecurityEvent> = {}): SecurityEvent => 
 const call = testClient(() => app);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'palisade-app-'));
-  pipeline = await openPipeline(testConfig(dir), { retention: false });
-  admin = readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
+  testApp = await openTestApp('palisade-app-', { app: { maxEventsPerRequest: 5 } });
+  ({ pipeline, app } = testApp);
+  admin = await initialApiKey(pipeline);
   ingestOnly = (await createApiKey(pipeline.store, 'sensor', ['ingest'])).secret;
   readOnly = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
-  app = buildApp({ pipeline, maxEventsPerRequest: 5, maxBodyBytes: 64 * 1024, version: 'test' });
   await app.ready();
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pipeline?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => testApp?.close());
 
 describe('authentication and scopes', () => {
   it('refuses requests without a key or with an unknown key', async () => {

@@ -3,20 +3,15 @@
  * attacks is assigned and unassigned (shown in detail and list, audited as `incident.assign`),
  * and analysts comment on it (bounded bodies, oldest first, audited as `incident.comment`).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
-import { testConfig } from '../config/test-config.js';
 import { createApiKey, listAudit } from '../store/index.js';
-import { buildApp } from './app.js';
-import { testClient } from './test-client.js';
-import { openPipeline, type Pipeline } from './pipeline.js';
+import { initialApiKey, openTestApp, testClient, type TestApp } from './test-client.js';
+import type { Pipeline } from './pipeline.js';
 
-let dir: string;
+let testApp: TestApp;
 let pipeline: Pipeline;
-let app: ReturnType<typeof buildApp>;
+let app: TestApp['app'];
 let admin: string;
 let readKey: string;
 let labelKey: string;
@@ -49,12 +44,11 @@ const attack = (i: number): SecurityEvent => ({
 });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'palisade-workflow-'));
-  pipeline = await openPipeline(testConfig(dir), { retention: false });
-  admin = readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
+  testApp = await openTestApp('palisade-workflow-', { app: { maxEventsPerRequest: 10 } });
+  ({ pipeline, app } = testApp);
+  admin = await initialApiKey(pipeline);
   readKey = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
   labelKey = (await createApiKey(pipeline.store, 'analyst', ['label'])).secret;
-  app = buildApp({ pipeline, maxEventsPerRequest: 10, maxBodyBytes: 64 * 1024, version: 'test' });
   await app.ready();
   const events = [1, 2, 3, 4, 5].map(attack);
   expect((await call('POST', '/api/v1/ingest', admin, { events })).json()).toMatchObject({ accepted: 5 });
@@ -64,11 +58,7 @@ beforeAll(async () => {
   url = `/api/v1/incidents/${list.incidents[0].id}`;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pipeline?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => testApp?.close());
 
 describe('assignment', () => {
   it('assigns and unassigns, shown in detail and list, audited', async () => {

@@ -4,17 +4,12 @@
  * with its tags, summary and responses, errors share one schema listing every code, and /docs
  * loads its scripts and styles from this server under a CSP that names no other origin.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type * as FastifyModule from 'fastify';
 import type { RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { testConfig } from '../config/test-config.js';
 import { ERRORS } from '../errors.js';
-import { buildApp } from './app.js';
 import { DOCS_CSP, isApiPath } from './openapi.js';
-import { openPipeline, type Pipeline } from './pipeline.js';
+import { openTestApp, type TestApp } from './test-client.js';
 
 const seen = vi.hoisted(() => [] as RouteOptions[]);
 // The real Fastify, with an onRoute hook added the moment buildApp creates its instance.
@@ -28,9 +23,8 @@ vi.mock('fastify', async (importOriginal) => {
   return { ...actual, default: create };
 });
 
-let dir: string;
-let pipeline: Pipeline;
-let app: ReturnType<typeof buildApp>;
+let testApp: TestApp;
+let app: TestApp['app'];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the document is walked generically
 let doc: any;
 
@@ -63,20 +57,15 @@ function undescribed(): string[] {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'palisade-openapi-'));
-  pipeline = await openPipeline(testConfig(dir), { retention: false });
-  app = buildApp({ pipeline, maxEventsPerRequest: 10, maxBodyBytes: 64 * 1024, version: '9.8.7' });
+  testApp = await openTestApp('palisade-openapi-', { app: { maxEventsPerRequest: 10, version: '9.8.7' } });
+  ({ app } = testApp);
   await app.ready();
   const res = await app.inject('/api/v1/openapi.json');
   expect(res.statusCode).toBe(200);
   doc = res.json();
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pipeline?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => testApp?.close());
 
 describe('GET /api/v1/openapi.json', () => {
   it('is a structurally valid OpenAPI 3 document, public', async () => {

@@ -12,12 +12,8 @@
  */
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
-import { testConfig } from '../config/test-config.js';
 import type { IncidentUpdate } from '../correlate/types.js';
 import { hashPassword } from '../auth/passwords.js';
 import { issueRefreshToken, newFamily } from '../auth/sessions.js';
@@ -29,9 +25,9 @@ import {
   applyIncidentUpdates,
   createApiKey,
 } from '../store/index.js';
-import { buildApp } from './app.js';
-import { openPipeline, type Pipeline } from './pipeline.js';
+import type { Pipeline } from './pipeline.js';
 import { ROLES, type Role } from './principal.js';
+import { multipartForm, openTestApp, type TestApp } from './test-client.js';
 
 /**
  * The least a caller needs: `authenticated` is any signed-in caller (user or key); `ingest-key`
@@ -264,9 +260,9 @@ interface Login {
   csrf: string;
 }
 
-let dir: string;
+let testApp: TestApp;
 let pipeline: Pipeline;
-let app: ReturnType<typeof buildApp>;
+let app: TestApp['app'];
 let port: number;
 let passwordHash: string;
 let counter = 0;
@@ -312,13 +308,7 @@ async function uploadReq(c?: Caller): Promise<Req> {
   const line =
     `type=USER_LOGIN msg=audit(1767261600.000:${9000 + n}): pid=${700 + n} uid=0 auid=4294967295 ` +
     `ses=4294967295 msg='op=login acct="rm${n}" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.9 terminal=ssh res=failed'\n`;
-  const fd = new FormData();
-  fd.append('file', new Blob([line]), `rm-${n}-${c?.name ?? 'seed'}.log`);
-  const r = new Request('http://palisade.test/', { method: 'POST', body: fd });
-  return {
-    payload: Buffer.from(await r.arrayBuffer()),
-    headers: { 'content-type': r.headers.get('content-type')! },
-  };
+  return multipartForm({ file: { name: `rm-${n}-${c?.name ?? 'seed'}.log`, content: line } });
 }
 
 const web = (id: string): SecurityEvent => ({
@@ -408,17 +398,15 @@ function credentials(c: Caller, method: string, l: Login | undefined): Record<st
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'palisade-role-matrix-'));
-  pipeline = await openPipeline(testConfig(dir), { retention: false });
-  app = buildApp({
-    pipeline,
-    maxEventsPerRequest: 5,
-    maxBodyBytes: 64 * 1024,
-    version: 'test',
-    onRoute: (r) => {
-      for (const m of [r.method].flat()) registered.push(`${m} ${r.url}`);
+  testApp = await openTestApp('palisade-role-matrix-', {
+    app: {
+      maxEventsPerRequest: 5,
+      onRoute: (r) => {
+        for (const m of [r.method].flat()) registered.push(`${m} ${r.url}`);
+      },
     },
   });
+  ({ pipeline, app } = testApp);
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
 
@@ -475,11 +463,7 @@ beforeAll(async () => {
   fx.uploadId = (uploaded.json!.upload as { id: number }).id;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pipeline?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => testApp?.close());
 
 /** `METHOD /url` of every registered route; an automatic HEAD counts as its GET. */
 function routeTable(): string[] {

@@ -4,21 +4,17 @@
  * and logins, config changes, DoS and brute-force incidents and the unified log come back in the
  * seed's shapes; scopes are those of the v1 routes.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConfig } from '../config/test-config.js';
 import { createApiKey, listIncidents } from '../store/index.js';
-import { buildApp } from './app.js';
-import { testClient } from './test-client.js';
-import { openPipeline, type Pipeline } from './pipeline.js';
+import { initialApiKey, multipartForm, openTestApp, testClient, type TestApp } from './test-client.js';
+import type { Pipeline } from './pipeline.js';
 
 const LOG = readFileSync(new URL('./testdata/auditd-enriched-compat.log', import.meta.url));
 
-let dir: string;
+let testApp: TestApp;
 let pipeline: Pipeline;
-let app: ReturnType<typeof buildApp>;
+let app: TestApp['app'];
 let admin: string;
 let readKey: string;
 let uploadKey: string;
@@ -26,37 +22,23 @@ const call = testClient(() => app);
 
 /** The seed frontend's upload: multipart with `file`, `source`, `uploaded_by`. */
 async function upload(key: string, content: Buffer | string, name = 'audit.log') {
-  const fd = new FormData();
-  fd.append('source', 'firewall-1');
-  fd.append('uploaded_by', 'someone-else');
-  fd.append('file', new Blob([content]), name);
-  const req = new Request('http://palisade.test/', { method: 'POST', body: fd });
-  return call('POST', '/api/logfiles/', key, Buffer.from(await req.arrayBuffer()), {
-    'content-type': req.headers.get('content-type')!,
+  const f = await multipartForm({
+    fields: { source: 'firewall-1', uploaded_by: 'someone-else' },
+    file: { name, content },
   });
+  return call('POST', '/api/logfiles/', key, f.payload, f.headers);
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'palisade-compat-'));
-  pipeline = await openPipeline(testConfig(dir), { retention: false });
-  admin = readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
+  testApp = await openTestApp('palisade-compat-', { app: { maxUploadBytes: 64 * 1024 } });
+  ({ pipeline, app } = testApp);
+  admin = await initialApiKey(pipeline);
   readKey = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
   uploadKey = (await createApiKey(pipeline.store, 'uploader', ['upload'])).secret;
-  app = buildApp({
-    pipeline,
-    maxEventsPerRequest: 100,
-    maxBodyBytes: 64 * 1024,
-    version: 'test',
-    maxUploadBytes: 64 * 1024,
-  });
   await app.ready();
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pipeline?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => testApp?.close());
 
 describe('IT-Sec-Projekt aliases', () => {
   it('guard each alias with the scope of its v1 route', async () => {

@@ -5,25 +5,22 @@
  * the workflow, and the timeline merges a user's events with the incidents that name them.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
-import { testConfig } from '../config/test-config.js';
 import { createApiKey, listAudit } from '../store/index.js';
-import { buildApp } from './app.js';
-import { testClient } from './test-client.js';
-import { openPipeline, type Pipeline } from './pipeline.js';
+import { initialApiKey, multipartForm, openTestApp, testClient, type TestApp } from './test-client.js';
+import type { Pipeline } from './pipeline.js';
 
 const BRUTE_FORCE_LOG = readFileSync(new URL('./testdata/auditd-brute-force.log', import.meta.url));
 const MAX_UPLOAD = 8 * 1024;
 
-let dir: string;
 let spoolDir: string;
+let testApp: TestApp;
 let pipeline: Pipeline;
-let app: ReturnType<typeof buildApp>;
+let app: TestApp['app'];
 let admin: string;
 let ingestKey: string;
 let readKey: string;
@@ -31,26 +28,11 @@ let labelKey: string;
 
 const call = testClient(() => app);
 
-/** A multipart/form-data body as a browser or curl -F sends it. */
-async function form(parts: {
-  file?: { name: string; content: Buffer | string };
-  fields?: Record<string, string>;
-}) {
-  const fd = new FormData();
-  for (const [k, v] of Object.entries(parts.fields ?? {})) fd.append(k, v);
-  if (parts.file) fd.append('file', new Blob([parts.file.content]), parts.file.name);
-  const req = new Request('http://palisade.test/', { method: 'POST', body: fd });
-  return {
-    payload: Buffer.from(await req.arrayBuffer()),
-    headers: { 'content-type': req.headers.get('content-type')! },
-  };
-}
-
 async function upload(
   key: string | undefined,
-  parts: Parameters<typeof form>[0],
+  parts: Parameters<typeof multipartForm>[0],
 ): Promise<Awaited<ReturnType<typeof call>>> {
-  const f = await form(parts);
+  const f = await multipartForm(parts);
   return call('POST', '/api/v1/logs', key, f.payload, f.headers);
 }
 
@@ -79,32 +61,24 @@ const web = (id: string, ts: string, path: string): SecurityEvent => ({
 });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'palisade-routes-'));
-  spoolDir = join(dir, 'spool');
-  mkdirSync(spoolDir);
-  pipeline = await openPipeline(testConfig(dir), { retention: false });
-  admin = readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
+  testApp = await openTestApp('palisade-routes-', {
+    app: (dir) => {
+      spoolDir = join(dir, 'spool');
+      mkdirSync(spoolDir);
+      // Not an object literal: the spool folder goes through buildApp's options as-is.
+      const opts = { maxUploadBytes: MAX_UPLOAD, spoolDir };
+      return opts;
+    },
+  });
+  ({ pipeline, app } = testApp);
+  admin = await initialApiKey(pipeline);
   ingestKey = (await createApiKey(pipeline.store, 'uploader', ['ingest'])).secret;
   readKey = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
   labelKey = (await createApiKey(pipeline.store, 'analyst', ['label'])).secret;
-  // Not an object literal: the upload limit and spool folder go through buildApp's options as-is.
-  const opts = {
-    pipeline,
-    maxEventsPerRequest: 100,
-    maxBodyBytes: 64 * 1024,
-    version: 'test',
-    maxUploadBytes: MAX_UPLOAD,
-    spoolDir,
-  };
-  app = buildApp(opts);
   await app.ready();
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pipeline?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => testApp?.close());
 
 describe('authentication and scopes', () => {
   it('asks for a key and the scope of each route', async () => {

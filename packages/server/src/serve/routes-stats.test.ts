@@ -3,20 +3,15 @@
  * the read scope, closed querystrings whose refusals name the field, and the response shapes.
  * (Counting itself is tested in store/stats.test.ts.)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConfig } from '../config/test-config.js';
 import { createApiKey, insertEvents } from '../store/index.js';
 import { STATS_EVENTS, STATS_STEP_MS, STATS_T0 } from '../store/testdata/stats-events.js';
-import { buildApp } from './app.js';
-import { openPipeline, type Pipeline } from './pipeline.js';
-import { testClient } from './test-client.js';
+import type { Pipeline } from './pipeline.js';
+import { initialApiKey, openTestApp, testClient, type TestApp } from './test-client.js';
 
-let dir: string;
+let testApp: TestApp;
 let pipeline: Pipeline;
-let app: ReturnType<typeof buildApp>;
+let app: TestApp['app'];
 let admin: string;
 let ingestKey: string;
 let readKey: string;
@@ -35,21 +30,16 @@ const ROUTES = [
 ];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'palisade-routes-stats-'));
-  pipeline = await openPipeline(testConfig(dir), { retention: false });
-  admin = readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
+  testApp = await openTestApp('palisade-routes-stats-');
+  ({ pipeline, app } = testApp);
+  admin = await initialApiKey(pipeline);
   ingestKey = (await createApiKey(pipeline.store, 'sensor', ['ingest'])).secret;
   readKey = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
   await insertEvents(pipeline.store, STATS_EVENTS);
-  app = buildApp({ pipeline, maxEventsPerRequest: 100, maxBodyBytes: 64 * 1024, version: 'test' });
   await app.ready();
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pipeline?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => testApp?.close());
 
 describe('statistics routes', () => {
   it('need a key with the read scope', async () => {

@@ -6,44 +6,35 @@
  * that stops reading is dropped with a final `event: overflow` and counted in the metrics.
  */
 import { request, type IncomingMessage } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setImmediate as turn, setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
-import { testConfig } from '../config/test-config.js';
 import { createApiKey } from '../store/index.js';
-import { buildApp } from './app.js';
-import { openPipeline, type Pipeline } from './pipeline.js';
+import type { Pipeline } from './pipeline.js';
+import { initialApiKey, openTestApp, type TestApp } from './test-client.js';
 
 const MAX_CLIENTS = 3;
 
-let dir: string;
+let testApp: TestApp;
 let pipeline: Pipeline;
-let app: ReturnType<typeof buildApp>;
+let app: TestApp['app'];
 let base: string;
 let readKey: string;
 let ingestKey: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'palisade-stream-'));
-  pipeline = await openPipeline(testConfig(dir), {
-    retention: false,
-    live: { maxClients: MAX_CLIENTS, maxBufferedBytes: 64 * 1024, pingMs: 50 },
+  testApp = await openTestApp('palisade-stream-', {
+    pipeline: { live: { maxClients: MAX_CLIENTS, maxBufferedBytes: 64 * 1024, pingMs: 50 } },
+    app: { maxBodyBytes: 256 * 1024 },
   });
-  readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8');
+  ({ pipeline, app } = testApp);
+  await initialApiKey(pipeline);
   readKey = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
   ingestKey = (await createApiKey(pipeline.store, 'sensor', ['ingest'])).secret;
-  app = buildApp({ pipeline, maxEventsPerRequest: 100, maxBodyBytes: 256 * 1024, version: 'test' });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pipeline?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => testApp?.close());
 
 interface Frame {
   id?: string;

@@ -1,10 +1,78 @@
 /**
- * A small client for route tests: injects a request into a Fastify app with an optional API key
- * and returns the status, headers, body and parsed JSON.
+ * What the route tests share: an app over the real pipeline on a SQLite file in a fresh tmp
+ * directory, the first admin API key, a client that injects a request with an optional API key and
+ * returns the status, headers, body and parsed JSON, and multipart/form-data bodies for uploads.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { testConfig } from '../config/test-config.js';
+import { buildApp, type AppOptions } from './app.js';
+import { openPipeline, type Pipeline } from './pipeline.js';
 
 export type TestMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface TestApp {
+  dir: string;
+  pipeline: Pipeline;
+  /** Built, not yet ready: tests add hooks, then call `ready()` or `listen()`. */
+  app: FastifyInstance;
+  /** Closes the app and the pipeline and removes the directory. */
+  close: () => Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** The pipeline's options; retention is off unless given. */
+  pipeline?: Parameters<typeof openPipeline>[1];
+  /** Over the defaults: 100 events per request, 64 KiB bodies, version "test"; or made from the dir. */
+  app?: Partial<Omit<AppOptions, 'pipeline'>> | ((dir: string) => Partial<Omit<AppOptions, 'pipeline'>>);
+}
+
+/** A pipeline on a SQLite file in a fresh tmp directory (named `prefix…`) and the app over it. */
+export async function openTestApp(prefix: string, opts: TestAppOptions = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const pipeline = await openPipeline(testConfig(dir), { retention: false, ...opts.pipeline }).catch(
+    (e: unknown) => {
+      remove();
+      throw e;
+    },
+  );
+  const app = buildApp({
+    pipeline,
+    maxEventsPerRequest: 100,
+    maxBodyBytes: 64 * 1024,
+    version: 'test',
+    ...(typeof opts.app === 'function' ? opts.app(dir) : opts.app),
+  });
+  const close = async () => {
+    await app.close();
+    await pipeline.close();
+    remove();
+  };
+  return { dir, pipeline, app, close };
+}
+
+/** The first admin API key, as a fresh server writes it to its data directory. */
+export async function initialApiKey(pipeline: Pipeline): Promise<string> {
+  return readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
+}
+
+/** A multipart/form-data body as a browser or curl -F sends it: the fields, then the file. */
+export async function multipartForm(parts: {
+  file?: { name: string; content: Buffer | string };
+  fields?: Record<string, string>;
+}): Promise<{ payload: Buffer; headers: { 'content-type': string } }> {
+  const fd = new FormData();
+  for (const [k, v] of Object.entries(parts.fields ?? {})) fd.append(k, v);
+  if (parts.file) fd.append('file', new Blob([parts.file.content]), parts.file.name);
+  const req = new Request('http://palisade.test/', { method: 'POST', body: fd });
+  return {
+    payload: Buffer.from(await req.arrayBuffer()),
+    headers: { 'content-type': req.headers.get('content-type')! },
+  };
+}
 
 export function testClient(app: () => FastifyInstance) {
   return async function call(

@@ -302,6 +302,31 @@ export function decodeCursor(cursor: string): { tsMs: number; id: string } {
   return { tsMs: v[0], id: v[1] };
 }
 
+/**
+ * Keyset paging newest first: the rows after `cursor` in (time desc, id desc) order; `ts` and `id`
+ * are the columns (of events, or of findings joined to their events).
+ */
+export function beforeCursor<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  ts: Expression<number>,
+  id: Expression<string | number>,
+  cursor: { tsMs: number; id: string | number },
+): Expression<SqlBool> {
+  return eb.or([eb(ts, '<', cursor.tsMs), eb.and([eb(ts, '=', cursor.tsMs), eb(id, '<', cursor.id)])]);
+}
+
+/** One page of a query that asked for `limit + 1` rows; the next cursor is null on the last page. */
+export function pageOf<R>(
+  rows: R[],
+  limit: number,
+  cursorOf: (last: R) => string,
+): { rows: R[]; next_cursor: string | null } {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page[page.length - 1];
+  return { rows: page, next_cursor: more && last !== undefined ? cursorOf(last) : null };
+}
+
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -414,24 +439,14 @@ export async function listEvents(store: Store, query: EventPageQuery = {}): Prom
     .selectAll()
     .where((eb) => filterWhere(eb, query))
     .$if(cursor !== undefined, (qb) =>
-      qb.where((eb) =>
-        eb.or([
-          eb('ts_ms', '<', cursor!.tsMs),
-          eb.and([eb('ts_ms', '=', cursor!.tsMs), eb('id', '<', cursor!.id)]),
-        ]),
-      ),
+      qb.where((eb) => beforeCursor(eb, eb.ref('ts_ms'), eb.ref('id'), cursor!)),
     )
     .orderBy('ts_ms', 'desc')
     .orderBy('id', 'desc')
     .limit(limit + 1)
     .execute();
-  const more = rows.length > limit;
-  if (more) rows.length = limit;
-  const last = rows[rows.length - 1];
-  return {
-    events: await hydrate(store.db, rows, undefined),
-    next_cursor: more && last ? encodeCursor(last.ts_ms, last.id) : null,
-  };
+  const page = pageOf(rows, limit, (last) => encodeCursor(last.ts_ms, last.id));
+  return { events: await hydrate(store.db, page.rows, undefined), next_cursor: page.next_cursor };
 }
 
 /** How many events match `filter`. */

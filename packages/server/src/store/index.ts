@@ -40,7 +40,7 @@ export {
   type ApiKey,
   type ApiKeyScope,
 } from './api-keys.js';
-export { getSetting, putSetting, settingHistory, type Setting } from './settings.js';
+export { getSetting, putSetting, settingHistory, settingVersion, type Setting } from './settings.js';
 export {
   listExclusions,
   addExclusion,

@@ -3,7 +3,9 @@
  * history is the audit trail and an old value can be restored. A writer may pass the version it
  * read; if someone saved in between, the write is refused with PAL_ERR_SETTINGS_CONFLICT.
  */
+import type { Kysely } from 'kysely';
 import { PalisadeError } from '../errors.js';
+import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
 const KEY = /^[a-z][a-z0-9_.-]{0,127}$/;
@@ -59,6 +61,18 @@ export async function settingHistory(store: Store, key: string, limit = 100): Pr
   return rows.map((r) => ({ ...r, value: JSON.parse(r.value) as unknown }));
 }
 
+/** The newest version number of a setting, 0 when it has none (inside a writer's transaction). */
+export async function settingVersion(db: Kysely<Database>, key: string): Promise<number> {
+  const cur = await db
+    .selectFrom('settings')
+    .select('version')
+    .where('key', '=', key)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return cur?.version ?? 0;
+}
+
 export interface PutSettingOptions {
   /** The version the caller read (0 when it saw none); a different current version is a conflict. */
   expectedVersion?: number;
@@ -87,14 +101,7 @@ export async function putSetting(
   const conflict = (current: number) =>
     new PalisadeError('PAL_ERR_SETTINGS_CONFLICT', `setting ${key} is at version ${current}`, { current });
   return store.db.transaction().execute(async (trx) => {
-    const cur = await trx
-      .selectFrom('settings')
-      .select('version')
-      .where('key', '=', key)
-      .orderBy('version', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    const current = cur?.version ?? 0;
+    const current = await settingVersion(trx, key);
     if (opts.expectedVersion !== undefined && opts.expectedVersion !== current) throw conflict(current);
     const row = { key, version: current + 1, value: json, created_ms: now, created_by: actor };
     try {

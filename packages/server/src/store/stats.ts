@@ -17,7 +17,14 @@
 import { SEVERITIES, type Severity } from '@palisade/engine';
 import { sql } from 'kysely';
 import { PalisadeError } from '../errors.js';
-import { decodeCursor, encodeCursor, LIST_LIMIT_MAX, parseTimeBound } from './events.js';
+import {
+  beforeCursor,
+  decodeCursor,
+  encodeCursor,
+  LIST_LIMIT_MAX,
+  pageOf,
+  parseTimeBound,
+} from './events.js';
 import {
   contributions,
   COUNTERS,
@@ -319,22 +326,15 @@ export async function listFindings(
     .$if(q.class !== undefined, (qb) => qb.where('f.class', '=', q.class!))
     .$if(minSeverity !== undefined, (qb) => qb.where('f.severity', 'in', [...minSeverity!]))
     .$if(cursor !== undefined, (qb) =>
-      qb.where((eb) =>
-        eb.or([
-          eb('e.ts_ms', '<', cursor!.tsMs),
-          eb.and([eb('e.ts_ms', '=', cursor!.tsMs), eb('f.id', '<', cursor!.id)]),
-        ]),
-      ),
+      qb.where((eb) => beforeCursor(eb, eb.ref('e.ts_ms'), eb.ref('f.id'), cursor!)),
     )
     .orderBy('e.ts_ms', 'desc')
     .orderBy('f.id', 'desc')
     .limit(limit + 1)
     .execute();
-  const more = rows.length > limit;
-  if (more) rows.length = limit;
-  const last = rows[rows.length - 1];
+  const page = pageOf(rows, limit, (last) => encodeCursor(Number(last.ts_ms), String(last.id)));
   return {
-    findings: rows.map((f) => ({
+    findings: page.rows.map((f) => ({
       event_id: f.event_id,
       ts_ms: Number(f.ts_ms),
       rule: f.rule,
@@ -343,6 +343,6 @@ export async function listFindings(
       location: f.location,
       evidence: f.evidence,
     })),
-    next_cursor: more && last ? encodeCursor(Number(last.ts_ms), String(last.id)) : null,
+    next_cursor: page.next_cursor,
   };
 }

@@ -1,5 +1,8 @@
-/** Small shared pieces: severity/status badges, error and empty states, a labelled field. */
-import type { ReactNode } from 'react';
+/**
+ * Small shared pieces: severity/status badges, error and empty states, a labelled field, and the
+ * props of a table row that opens something on click or Enter.
+ */
+import type { KeyboardEvent, ReactNode } from 'react';
 import { errorText } from '../lib/api';
 
 export function SeverityBadge({ severity }: { severity: string }) {
@@ -21,6 +24,17 @@ export function ErrorBox({ error, testId }: { error: unknown; testId?: string })
       {errorText(error)}
     </div>
   );
+}
+
+/** Props of a row that opens on click and, focused, on Enter: `<tr {...rowActivation(open)}>`. */
+export function rowActivation(open: () => void) {
+  return {
+    tabIndex: 0,
+    onClick: open,
+    onKeyDown: (k: KeyboardEvent) => {
+      if (k.key === 'Enter') open();
+    },
+  };
 }
 
 export function Empty({ children }: { children: ReactNode }) {

@@ -2,7 +2,7 @@
  * Administration (admin only): users (role, disable, delete), invitations, open registration,
  * API keys (the secret of a new key is shown once, here, and never again) and rule exclusions.
  */
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Empty, ErrorBox } from '../components/ui';
 import { api } from '../lib/api';
 import { fmtTime } from '../lib/format';
@@ -30,6 +30,33 @@ function useAction() {
     }
   }
   return { busy, error, run };
+}
+
+/** A DELETE of `path` as the section's action, then `done` (the list's reload). */
+function DeleteButton({
+  action,
+  path,
+  done,
+  testId,
+  children,
+}: {
+  action: ReturnType<typeof useAction>;
+  path: string;
+  done: () => void;
+  testId: string;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      className="ghost danger"
+      disabled={action.busy}
+      data-testid={testId}
+      onClick={() => void action.run(() => api(path, { method: 'DELETE' })).then(done)}
+    >
+      {children}
+    </button>
+  );
 }
 
 export function AdminPage() {
@@ -281,17 +308,9 @@ function ApiKeys() {
                   {k.revoked_ms ? (
                     <span className="muted">revoked</span>
                   ) : (
-                    <button
-                      type="button"
-                      className="ghost danger"
-                      disabled={a.busy}
-                      data-testid="apikey-revoke"
-                      onClick={() =>
-                        void a.run(() => api(`/apikeys/${k.id}`, { method: 'DELETE' })).then(reload)
-                      }
-                    >
+                    <DeleteButton action={a} path={`/apikeys/${k.id}`} done={reload} testId="apikey-revoke">
                       Revoke
-                    </button>
+                    </DeleteButton>
                   )}
                 </td>
               </tr>
@@ -341,17 +360,14 @@ function Exclusions() {
                   {x.created_by} <span className="muted">{fmtTime(x.created_ms)}</span>
                 </td>
                 <td>
-                  <button
-                    type="button"
-                    className="ghost danger"
-                    disabled={a.busy}
-                    data-testid="exclusion-delete"
-                    onClick={() =>
-                      void a.run(() => api(`/exclusions/${x.id}`, { method: 'DELETE' })).then(reload)
-                    }
+                  <DeleteButton
+                    action={a}
+                    path={`/exclusions/${x.id}`}
+                    done={reload}
+                    testId="exclusion-delete"
                   >
                     Delete
-                  </button>
+                  </DeleteButton>
                 </td>
               </tr>
             ))}

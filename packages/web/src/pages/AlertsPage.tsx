@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { EventDrawer } from '../components/EventDrawer';
-import { ActionBadge, Empty, ErrorBox, SeverityBadge } from '../components/ui';
+import { ActionBadge, Empty, ErrorBox, rowActivation, SeverityBadge } from '../components/ui';
 import { api } from '../lib/api';
 import {
   EMPTY_FILTERS,
@@ -226,12 +226,8 @@ export function AlertsPage() {
                 key={e.id}
                 data-testid="alerts-row"
                 data-event-id={e.id}
-                tabIndex={0}
                 className={selected === e.id ? 'selected' : undefined}
-                onClick={() => setSelected(e.id)}
-                onKeyDown={(k) => {
-                  if (k.key === 'Enter') setSelected(e.id);
-                }}
+                {...rowActivation(() => setSelected(e.id))}
               >
                 <td className="nowrap">{fmtTime(e.ts)}</td>
                 <td>

@@ -1,7 +1,7 @@
 /** Incidents, newest first, filtered by status, type and source address; a row opens the detail. */
 import { useState } from 'react';
 import { api } from '../lib/api';
-import { Empty, ErrorBox, SeverityBadge, StatusBadge } from '../components/ui';
+import { Empty, ErrorBox, rowActivation, SeverityBadge, StatusBadge } from '../components/ui';
 import { fmtNum, fmtTime } from '../lib/format';
 import { useApi } from '../lib/hooks';
 import { navigate } from '../lib/router';
@@ -123,11 +123,7 @@ export function IncidentsPage() {
                 key={i.id}
                 data-testid="incident-row"
                 data-incident-id={i.id}
-                tabIndex={0}
-                onClick={() => navigate(`/incidents/${i.id}`)}
-                onKeyDown={(k) => {
-                  if (k.key === 'Enter') navigate(`/incidents/${i.id}`);
-                }}
+                {...rowActivation(() => navigate(`/incidents/${i.id}`))}
               >
                 <td>{i.id}</td>
                 <td>{i.type.replace(/_/g, ' ')}</td>
