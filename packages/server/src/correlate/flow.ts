@@ -1,8 +1,8 @@
 /**
  * The correlation stage of the pipeline: events are observed in the order they were submitted (an
  * ordered turn, so enrichment finishing out of order cannot reorder them), incident updates are
- * persisted one transaction at a time after their events are committed, listeners hear about each
- * persisted incident, and the active response bans the sources of incidents whose policy says so.
+ * persisted one transaction at a time after their events are committed (the live stream reads them
+ * from the store), and the active response bans the sources of incidents whose policy says so.
  */
 import { CidrSet, normalizeCidr, type SecurityEvent } from '@palisade/engine';
 import type { Store } from '../store/store.js';
@@ -12,13 +12,6 @@ import type { CorrelationConfig, ResponseConfig } from './config.js';
 import { createCorrelator, type Correlator } from './correlator.js';
 import { LruMap } from './state.js';
 import type { IncidentState, IncidentUpdate } from './types.js';
-
-/** What listeners (the live stream, summaries, tests) hear once an update is committed. */
-export interface IncidentNotice {
-  id: number;
-  created: boolean;
-  state: IncidentState;
-}
 
 export interface IncidentFlowCounters {
   /** Incidents opened, by type. */
@@ -41,7 +34,6 @@ export interface IncidentFlow {
   take(): Turn;
   /** Persists updates (serialised) and runs the response; resolves when committed. */
   persist(updates: IncidentUpdate[]): Promise<void>;
-  onIncident(listener: (n: IncidentNotice) => void): () => void;
   /** Replaces the configuration; windows and open incidents start afresh. */
   setConfig(config: CorrelationConfig): void;
   counters: IncidentFlowCounters;
@@ -70,7 +62,6 @@ export function createIncidentFlow(
   let correlator = createCorrelator(config);
   let allow = allowList(config.response);
   const seen = new LruMap<true>(SEEN_IDS);
-  const listeners = new Set<(n: IncidentNotice) => void>();
   /** Incident refs already banned for (one ban per incident). */
   const banned = new LruMap<true>(10_000);
   const counters: IncidentFlowCounters = {
@@ -100,7 +91,6 @@ export function createIncidentFlow(
         const id = ids[i]!;
         if (u.created) counters.opened[u.state.type] = (counters.opened[u.state.type] ?? 0) + 1;
         else counters.updated++;
-        for (const l of listeners) l({ id, created: u.created, state: u.state });
         await respond(id, u.state, r).catch((e: Error) => log(`active response: ${e.message}`));
       }
     } catch (e) {
@@ -189,10 +179,6 @@ export function createIncidentFlow(
       }
       scheduled ??= chain = chain.then(flush);
       return scheduled;
-    },
-    onIncident(l) {
-      listeners.add(l);
-      return () => listeners.delete(l);
     },
     setConfig(c) {
       config = c;

@@ -5,6 +5,9 @@
  * With no subscriber a publish costs one comparison; otherwise a frame is serialised once per
  * publish, not once per client. A client's unsent bytes are bounded: one that falls behind is
  * dropped with a final `event: overflow` and counted, so a slow reader costs bounded memory.
+ * Events reach the hub from the store tail (live-tail.ts) only; incidents from the tail and from
+ * the analyst's PATCH, so the hub drops an incident version it already sent (or an older one),
+ * remembering the last version of at most `INCIDENT_MEMORY` incidents.
  */
 import { SEVERITIES, type Action, type SecurityEvent, type Severity } from '@palisade/engine';
 import type { Keyring } from '../store/crypto.js';
@@ -60,16 +63,25 @@ export interface LiveHub {
   /** Clients subscribed now. */
   readonly clients: number;
   publishEvent(event: SecurityEvent): void;
+  /** Sends an incident unless this version of it (or a newer one) was already sent. */
   publishIncident(incident: Incident): void;
   /** Subscribes a client; undefined when `maxClients` streams are open. Returns the unsubscribe. */
   subscribe(client: LiveClient, filter: LiveFilter): (() => void) | undefined;
   stats(): LiveStats;
+  /** Calls `listener` with the number of clients whenever a client subscribes or leaves. */
+  onClients(listener: (clients: number) => void): void;
   /** Ends every stream (shutdown). */
   close(): void;
 }
 
 const OVERFLOW_FRAME = 'event: overflow\ndata: {"reason":"slow_consumer"}\n\n';
 const PING_FRAME = ': ping\n\n';
+/** Incidents whose last sent version the hub remembers (oldest forgotten first). */
+const INCIDENT_MEMORY = 10_000;
+
+/** What tells two versions of an incident apart (an update in the same millisecond changes `count`). */
+const incidentVersion = (i: Incident): string =>
+  `${i.updated}|${i.count}|${i.status}|${i.severity}|${i.assignee ?? ''}`;
 
 interface Subscriber {
   client: LiveClient;
@@ -112,6 +124,12 @@ export function createLiveHub(keyring: Keyring, opts: LiveHubOptions = {}): Live
   };
   let seq = 0;
   let pinger: NodeJS.Timeout | undefined;
+  const listeners: ((clients: number) => void)[] = [];
+  const notify = () => {
+    for (const l of listeners) l(subs.size);
+  };
+  /** Incident id → last version sent. */
+  const sentIncidents = new Map<number, string>();
 
   const remove = (s: Subscriber): boolean => {
     if (!subs.delete(s)) return false;
@@ -119,6 +137,7 @@ export function createLiveHub(keyring: Keyring, opts: LiveHubOptions = {}): Live
       clearInterval(pinger);
       pinger = undefined;
     }
+    notify();
     return true;
   };
 
@@ -159,6 +178,13 @@ export function createLiveHub(keyring: Keyring, opts: LiveHubOptions = {}): Live
     },
     publishIncident(i) {
       if (subs.size === 0) return;
+      const version = incidentVersion(i);
+      const prev = sentIncidents.get(i.id);
+      // An older version can come late: the tail's read began before the PATCH committed.
+      if (prev !== undefined && (prev === version || prev.slice(0, prev.indexOf('|')) > i.updated)) return;
+      sentIncidents.delete(i.id);
+      sentIncidents.set(i.id, version);
+      if (sentIncidents.size > INCIDENT_MEMORY) sentIncidents.delete(sentIncidents.keys().next().value!);
       const severity = SEVERITIES.indexOf(i.severity);
       publish(
         'incident',
@@ -181,6 +207,7 @@ export function createLiveHub(keyring: Keyring, opts: LiveHubOptions = {}): Live
       pinger ??= setInterval(() => {
         for (const sub of subs) send(sub, PING_FRAME);
       }, pingMs).unref();
+      notify();
       return () => void remove(s);
     },
     stats: () => ({
@@ -189,6 +216,9 @@ export function createLiveHub(keyring: Keyring, opts: LiveHubOptions = {}): Live
       dropped: { ...stats.dropped },
       refused: { ...stats.refused },
     }),
+    onClients(listener) {
+      listeners.push(listener);
+    },
     close() {
       for (const s of [...subs]) {
         remove(s);

@@ -4,6 +4,7 @@
  */
 import type { ProxyStats } from '../proxy/index.js';
 import type { LiveStats } from './live-hub.js';
+import type { LiveTailStats } from './live-tail.js';
 
 export type MetricType = 'counter' | 'gauge';
 
@@ -128,6 +129,23 @@ export function liveCollector(stats: () => LiveStats): Collector {
         'counter',
         'reason',
         s.refused,
+      ),
+    ];
+  };
+}
+
+/** The live stream's store tail: its reads and the ones that failed. */
+export function liveTailCollector(stats: () => LiveTailStats): Collector {
+  return () => {
+    const s = stats();
+    return [
+      single('palisade_stream_tail_polls_total', 'Live stream store tail reads', 'counter', s.polls),
+      byLabel(
+        'palisade_stream_tail_errors_total',
+        'Live stream store tail reads that failed, by table',
+        'counter',
+        'table',
+        s.errors,
       ),
     ];
   };

@@ -23,7 +23,6 @@ import {
   loadKeyring,
   startRetention,
   createBanCache,
-  getIncident,
   countApiKeys,
   createApiKey,
   writeFileAtomic0600,
@@ -32,8 +31,9 @@ import {
   type Writer,
 } from '../store/index.js';
 import { createEnricher, type Enricher } from '../enrich/index.js';
-import { byLabel, liveCollector, single, type Collector } from './metrics.js';
+import { byLabel, liveCollector, liveTailCollector, single, type Collector } from './metrics.js';
 import { createLiveHub, type LiveHub, type LiveHubOptions } from './live-hub.js';
+import { startLiveTail } from './live-tail.js';
 import { validateEvent } from '../store/validate-event.js';
 import { getSetting } from '../store/settings.js';
 import { resolveCorrelationConfig, type CorrelationConfig } from '../correlate/config.js';
@@ -49,7 +49,10 @@ export interface Pipeline {
    * engine then inspects with them. Resolves true when it swapped.
    */
   reloadModels(): Promise<boolean>;
-  /** The live stream: events after they are committed, incidents after their update is. */
+  /**
+   * The live stream: events and incidents once committed, by this process or another one on the
+   * same database (read by the store tail, serve/live-tail.ts).
+   */
   live: LiveHub;
   store: Store;
   writer: Writer;
@@ -183,14 +186,8 @@ export async function openPipeline(
     { log, onBan: () => void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)) },
   );
   const live = createLiveHub(store.keyring, opts.live);
-  // Listeners hear about an incident once its update is committed; the stream shows it as the API does.
-  incidents.onIncident((n) => {
-    if (live.clients === 0) return;
-    void getIncident(store, n.id).then(
-      (i) => i && live.publishIncident(i),
-      (e: Error) => log(`live incident: ${e.message}`),
-    );
-  });
+  // The only path of committed events and incidents to the stream, whichever process wrote them.
+  const liveTail = startLiveTail(store, live, { log });
   // A model activated by `palisade model activate` (another process) goes live here at the next
   // poll: the engine is rebuilt off the request path and swapped in whole.
   const choice = modelChoiceOf(config.ml);
@@ -270,7 +267,6 @@ export async function openPipeline(
       await turn.ready;
       const updates = turn.observe(event);
       await writer.submit(event);
-      live.publishEvent(event);
       if (updates.length > 0) await incidents.persist(updates);
     },
   };
@@ -340,6 +336,7 @@ export async function openPipeline(
       ];
     },
     liveCollector(() => live.stats()),
+    liveTailCollector(() => liveTail.stats()),
   ];
 
   return {
@@ -379,7 +376,6 @@ export async function openPipeline(
       await turn.ready;
       const updates = turn.observe(valid);
       await writer.submitAll(valid);
-      if (live.clients > 0) for (const e of valid) live.publishEvent(e);
       if (updates.length > 0) await incidents.persist(updates);
       return { refused };
     },
@@ -403,6 +399,7 @@ export async function openPipeline(
     async close() {
       clearInterval(banTimer);
       live.close();
+      await liveTail.close();
       await retention?.stop();
       await writer.close();
       // Submits whose events just committed persist their incidents on the next turns of the loop.

@@ -3,13 +3,15 @@
  * API arrive as `event: event` frames equal to the events list's rows (never the raw payload), the
  * incident they open arrives as `event: incident`, filters hold back what they do not match, pings
  * keep the connection open, the stream count is capped, a disconnect unsubscribes, and a client
- * that stops reading is dropped with a final `event: overflow` and counted in the metrics.
+ * that stops reading is dropped with a final `event: overflow` and counted in the metrics. Events
+ * and incidents another process commits to the same database file arrive too, each exactly once.
  */
 import { request, type IncomingMessage } from 'node:http';
 import { setImmediate as turn, setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
-import { createApiKey } from '../store/index.js';
+import { testConfig } from '../config/test-config.js';
+import { createApiKey, insertEvents, openStore } from '../store/index.js';
 import type { Pipeline } from './pipeline.js';
 import { initialApiKey, openTestApp, type TestApp } from './test-client.js';
 
@@ -21,6 +23,7 @@ let app: TestApp['app'];
 let base: string;
 let readKey: string;
 let ingestKey: string;
+let adminKey: string;
 
 beforeAll(async () => {
   testApp = await openTestApp('palisade-stream-', {
@@ -28,7 +31,7 @@ beforeAll(async () => {
     app: { maxBodyBytes: 256 * 1024 },
   });
   ({ pipeline, app } = testApp);
-  await initialApiKey(pipeline);
+  adminKey = await initialApiKey(pipeline);
   readKey = (await createApiKey(pipeline.store, 'viewer', ['read'])).secret;
   ingestKey = (await createApiKey(pipeline.store, 'sensor', ['ingest'])).secret;
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -128,6 +131,18 @@ async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await sleep(5);
 }
 
+/** The store tail's reads so far, from the metrics. */
+async function tailPolls(): Promise<number> {
+  const text = await fetch(`${base}/metrics`).then((x) => x.text());
+  return Number(/^palisade_stream_tail_polls_total (\d+)$/m.exec(text)![1]);
+}
+
+/** Waits until the store tail has read `n` more times (so anything committed before was read). */
+async function tailReads(n: number): Promise<void> {
+  const from = await tailPolls();
+  while ((await tailPolls()) < from + n) await sleep(20);
+}
+
 const attack = (id: string, over: Partial<SecurityEvent> = {}): SecurityEvent => ({
   id,
   ts: new Date().toISOString(),
@@ -215,6 +230,81 @@ describe('live stream', () => {
     await allowOnly.next((f) => f.comment === 'ping');
     all.close();
     allowOnly.close();
+    await until(() => pipeline.live.clients === 0);
+  });
+
+  it('pushes what another process commits to the same database, each event and incident once', async () => {
+    const s = await openStream();
+    // Another process: its own store handle on the same SQLite file.
+    const other = await openStore({ path: testConfig(testApp.dir).db, keyring: pipeline.store.keyring });
+    try {
+      await tailReads(2);
+      const theirs = [1, 2, 3].map((i) => attack(`other-${i}`, { client: { ip: '203.0.113.9' } }));
+      await insertEvents(other, theirs);
+      const ours = attack('own-1', { client: { ip: '203.0.113.10' } });
+      expect((await post('/api/v1/ingest', ingestKey, { events: [ours] })).json).toMatchObject({
+        accepted: 1,
+      });
+      const now = Date.now();
+      const { id } = await other.db
+        .insertInto('incidents')
+        .values({
+          ref: 'other:brute',
+          type: 'brute_force',
+          severity: 'high',
+          status: 'open',
+          first_seen_ms: now,
+          last_seen_ms: now,
+          key_ip: '203.0.113.9',
+          key_user: null,
+          key_target: null,
+          count: 1,
+          rule: 'brute_force',
+          rule_version: 1,
+          thresholds: '{}',
+          summary: 'from another process',
+          details: '{}',
+          created_ms: now,
+          updated_ms: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      for (const e of [...theirs, ours])
+        await s.next((f) => f.event === 'event' && f.data!.includes(`"${e.id}"`));
+      const incidentFrames = () =>
+        s.frames
+          .filter((f) => f.event === 'incident')
+          .map((f) => JSON.parse(f.data!) as { id: number; count: number; status: string })
+          .filter((i) => i.id === id);
+      await s.next((f) => f.event === 'incident' && incidentFrames().length > 0);
+      await other.db
+        .updateTable('incidents')
+        .set({ count: 2, updated_ms: now + 1 })
+        .where('id', '=', id)
+        .execute();
+      await until(() => incidentFrames().length === 2);
+      // The analyst's update is pushed at once by this process; the tail then reads it again.
+      const patched = await fetch(`${base}/api/v1/incidents/${id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'acknowledged' }),
+      });
+      expect(patched.status).toBe(200);
+      await until(() => incidentFrames().length === 3);
+      await tailReads(3);
+      const eventIds = s.frames
+        .filter((f) => f.event === 'event')
+        .map((f) => (JSON.parse(f.data!) as SecurityEvent).id);
+      expect(eventIds).toEqual(['other-1', 'other-2', 'other-3', 'own-1']);
+      expect(incidentFrames().map((i) => [i.count, i.status])).toEqual([
+        [1, 'open'],
+        [2, 'open'],
+        [2, 'acknowledged'],
+      ]);
+    } finally {
+      s.close();
+      await other.close();
+    }
     await until(() => pipeline.live.clients === 0);
   });
 

@@ -449,6 +449,42 @@ export async function listEvents(store: Store, query: EventPageQuery = {}): Prom
   return { events: await hydrate(store.db, page.rows, undefined), next_cursor: page.next_cursor };
 }
 
+/**
+ * Where the commit order of events stands: the highest commit sequence, 0 for an empty table.
+ * SQLite-specific: the sequence is the rowid of the (rowid) events table, which grows in commit
+ * order because SQLite serialises writers; PostgreSQL will use a sequence column instead.
+ */
+const COMMIT_SEQ = sql<number>`rowid`;
+
+export async function lastEventSeq(store: Store): Promise<number> {
+  const row = await store.db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max(COMMIT_SEQ).as('seq'))
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
+/**
+ * Events committed after sequence `after`, in commit order, as the events list shows them (no raw
+ * payload), with the sequence of the last one (the live stream's store tail, serve/live-tail.ts).
+ */
+export async function eventsCommittedAfter(
+  store: Store,
+  after: number,
+  limit = LIST_LIMIT_MAX,
+): Promise<{ events: SecurityEvent[]; last: number }> {
+  const rows = await store.db
+    .selectFrom('events')
+    .selectAll()
+    .select(COMMIT_SEQ.as('seq'))
+    .where(COMMIT_SEQ, '>', after)
+    .orderBy(COMMIT_SEQ)
+    .limit(limit)
+    .execute();
+  const last = rows.length > 0 ? Number(rows[rows.length - 1]!.seq) : after;
+  return { events: await hydrate(store.db, rows, undefined), last };
+}
+
 /** How many events match `filter`. */
 export async function countEvents(store: Store, filter: EventFilter = {}): Promise<number> {
   const row = await store.db

@@ -190,6 +190,41 @@ export async function getIncident(store: Store, id: number): Promise<Incident | 
   return r === undefined ? undefined : toIncident(r);
 }
 
+/**
+ * Incidents updated at or after `sinceMs` (wall-clock `updated_ms`), oldest update first, in keyset
+ * order `(updated_ms, id)` after `afterId` at `sinceMs`: the live stream's store tail.
+ */
+export async function incidentsUpdatedSince(
+  store: Store,
+  sinceMs: number,
+  afterId = 0,
+  limit = 500,
+): Promise<Incident[]> {
+  const rows = await store.db
+    .selectFrom('incidents')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb('updated_ms', '>', sinceMs),
+        eb.and([eb('updated_ms', '=', sinceMs), eb('id', '>', afterId)]),
+      ]),
+    )
+    .orderBy('updated_ms')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => toIncident(r));
+}
+
+/** The newest `updated_ms` of any incident, 0 when there is none. */
+export async function lastIncidentUpdateMs(store: Store): Promise<number> {
+  const row = await store.db
+    .selectFrom('incidents')
+    .select((eb) => eb.fn.max('updated_ms').as('ms'))
+    .executeTakeFirst();
+  return Number(row?.ms ?? 0);
+}
+
 /** Evidence event ids of an incident, oldest first. */
 export async function incidentEventIds(store: Store, id: number, limit = 1000): Promise<string[]> {
   const rows = await store.db
