@@ -181,6 +181,24 @@ describe.skipIf(!CAN_RUN)('dashboard: the analyst day in Chromium', () => {
     await screenshot(page, 'phone-overview');
     await page.setViewportSize({ width: 1440, height: 900 });
 
+    // The admin changes the password: signed out everywhere, the new one works, the old one not.
+    const NEW_PASSWORD = 'violet-Harbor-71-drum';
+    await openNav(page, 'account');
+    await page.getByTestId('password-current').fill(ADMIN.password);
+    await page.getByTestId('password-new').fill(NEW_PASSWORD);
+    await page.getByTestId('password-confirm').fill(NEW_PASSWORD);
+    await screenshot(page, 'account');
+    await page.getByTestId('password-submit').click();
+    await page.getByTestId('login-form').waitFor();
+    const old = await fetch(`${stack.api}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password }),
+    });
+    expect(old.status).toBe(401);
+    await signIn(page, ADMIN.username, NEW_PASSWORD);
+    await page.getByTestId('account-page').waitFor();
+
     expect(watch.dialogs).toEqual([]);
     expect(watch.problems).toEqual([]);
   }, 180_000);

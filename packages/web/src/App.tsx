@@ -19,6 +19,7 @@ import { ThresholdsPage } from './pages/ThresholdsPage';
 import { UploadsPage } from './pages/UploadsPage';
 import { BansPage } from './pages/BansPage';
 import { AdminPage } from './pages/AdminPage';
+import { AccountPage } from './pages/AccountPage';
 import { ThemeContext } from './lib/theme-context';
 
 type AuthState = { state: 'loading' } | { state: 'anonymous' } | { state: 'signed-in'; user: User };
@@ -38,22 +39,22 @@ export function App() {
     }
   }, []);
 
+  /** The session ended (a 401, a logout, a password change): back to the login page. */
+  const signedOut = useCallback(() => {
+    setCsrfToken(undefined);
+    setAuth({ state: 'anonymous' });
+  }, []);
+
   useEffect(() => {
-    setUnauthorizedHandler(() => {
-      setCsrfToken(undefined);
-      setAuth({ state: 'anonymous' });
-    });
+    setUnauthorizedHandler(signedOut);
     void loadMe();
-  }, [loadMe]);
+  }, [loadMe, signedOut]);
 
   const logout = useCallback(() => {
     void api('/auth/logout', { method: 'POST', quiet401: true })
       .catch(() => undefined)
-      .finally(() => {
-        setCsrfToken(undefined);
-        setAuth({ state: 'anonymous' });
-      });
-  }, []);
+      .finally(signedOut);
+  }, [signedOut]);
 
   const session = useMemo<Session | undefined>(
     () =>
@@ -77,13 +78,13 @@ export function App() {
   else
     body = (
       <SessionContext.Provider value={session}>
-        <Layout path={path}>{page(path, session)}</Layout>
+        <Layout path={path}>{page(path, session, signedOut)}</Layout>
       </SessionContext.Provider>
     );
   return <ThemeContext.Provider value={{ theme, toggle: toggleTheme }}>{body}</ThemeContext.Provider>;
 }
 
-function page(path: string, session: Session) {
+function page(path: string, session: Session, signedOut: () => void) {
   const incident = /^\/incidents\/(\d{1,15})$/.exec(path);
   if (incident) return <IncidentDetailPage id={Number(incident[1])} />;
   switch (path) {
@@ -99,6 +100,8 @@ function page(path: string, session: Session) {
       return <BansPage />;
     case '/admin':
       return session.can('admin') ? <AdminPage /> : <OverviewPage />;
+    case '/account':
+      return <AccountPage onPasswordChanged={signedOut} />;
     default:
       return <OverviewPage />;
   }

@@ -327,6 +327,56 @@ describe('login, cookies, CSRF and tokens', () => {
   });
 });
 
+describe('changing your own password', () => {
+  it('needs the current password, applies the policy, then ends every login of the user', async () => {
+    const NEW_PW = 'violet-Harbor-71-drum';
+    const l = await login('olga', VIEWER_PW);
+    const other = await login('olga', VIEWER_PW);
+    const change = (payload: unknown, headers = withCsrf(l)) =>
+      call('POST', '/api/v1/auth/password', { payload, headers });
+    const wrong = await change({ current_password: 'not-her-password-9', new_password: NEW_PW });
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.error.code).toBe('PAL_ERR_AUTH_FAILED');
+    const failures = await pipeline.store.db
+      .selectFrom('users')
+      .select('failed_logins')
+      .where('name', '=', 'olga')
+      .executeTakeFirstOrThrow();
+    expect(failures.failed_logins).toBe(1);
+    const weak = await change({ current_password: VIEWER_PW, new_password: 'password1234' });
+    expect(weak.status).toBe(400);
+    expect(weak.json.error.details).toEqual({ field: 'new_password' });
+    const same = await change({ current_password: VIEWER_PW, new_password: VIEWER_PW });
+    expect(same.json.error.details).toEqual({ field: 'new_password' });
+    // Without the CSRF token the session cannot change it.
+    expect(
+      (await change({ current_password: VIEWER_PW, new_password: NEW_PW }, cookieOf(l))).json.error.code,
+    ).toBe('PAL_ERR_CSRF');
+    // An API key has no password to change.
+    const key = await call('POST', '/api/v1/auth/password', {
+      payload: { current_password: VIEWER_PW, new_password: NEW_PW },
+      headers: bearer(await initialApiKey(pipeline)),
+    });
+    expect(key.status).toBe(403);
+    const ok = await change({ current_password: VIEWER_PW, new_password: NEW_PW });
+    expect(ok.status).toBe(204);
+    expect((await call('GET', '/api/v1/auth/me', { headers: cookieOf(l) })).status).toBe(401);
+    expect((await call('GET', '/api/v1/auth/me', { headers: bearer(other.json.access_token) })).status).toBe(
+      401,
+    );
+    expect((await login('olga', VIEWER_PW)).status).toBe(401);
+    const again = await login('olga', NEW_PW);
+    expect(again.status).toBe(200);
+    expect(again.json.user.role).toBe('viewer');
+    const audited = await pipeline.store.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', 'in', ['auth.password_failed', 'user.password_change'])
+      .execute();
+    expect(audited.map((a) => a.action).sort()).toEqual(['auth.password_failed', 'user.password_change']);
+  });
+});
+
 describe('roles and user administration', () => {
   it('gives viewers read but not ban, users or keys', async () => {
     const v = await login('vera', VIEWER_PW);

@@ -48,6 +48,7 @@ import {
   recordLoginFailure,
   recordLoginSuccess,
   registerUser,
+  setPassword,
   toPublicUser,
   updateUser,
 } from './users.js';
@@ -311,6 +312,59 @@ export function registerAuthRoutes(app: FastifyInstance, opts: { auth: Auth }): 
       if (login.session) await deleteSession(store, login.session.id);
       for (const f of families) await revokeFamily(store, f, now);
       await audit(store, actorOf(req), 'auth.logout', null, { kind: req.principal!.kind }, now);
+      auth.clearLoginCookies(reply);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/password',
+    {
+      onRequest: requireScope(),
+      schema: {
+        ...doc('Change your own password (ends every session and token of yours: log in again)'),
+        body: body({ current_password: PASSWORD_IN, new_password: PASSWORD_IN }, [
+          'current_password',
+          'new_password',
+        ]),
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal!;
+      if (p.user_id === undefined || (p.kind !== 'session' && p.kind !== 'bearer'))
+        throw new PalisadeError('PAL_ERR_FORBIDDEN', 'only a user signed in with a password can change it');
+      const { current_password, new_password } = req.body as {
+        current_password: string;
+        new_password: string;
+      };
+      const now = clock();
+      const user = await getUserById(store, p.user_id);
+      if (!user || user.password_hash === null) throw new PalisadeError('PAL_ERR_AUTH_REQUIRED');
+      // A wrong current password counts like a failed login (lockout), so a stolen session
+      // cannot be used to guess it.
+      if (!(await verifyPassword(user.password_hash, current_password))) {
+        const locked = await recordLoginFailure(
+          store,
+          user.id,
+          now,
+          LOGIN_LIMITS.perUser,
+          LOGIN_LIMITS.windowMs,
+        );
+        await audit(store, actorOf(req), 'auth.password_failed', `user:${user.id}`, { locked }, now);
+        throw new PalisadeError('PAL_ERR_AUTH_FAILED', 'the current password is wrong');
+      }
+      try {
+        checkPassword(new_password, user.name);
+      } catch (e) {
+        if (e instanceof PalisadeError) throw new PalisadeError(e.code, e.message, { field: 'new_password' });
+        throw e;
+      }
+      if (new_password === current_password)
+        throw new PalisadeError('PAL_ERR_VALIDATION', 'the new password must differ from the current one', {
+          field: 'new_password',
+        });
+      await setPassword(store, user.id, await hashPassword(new_password), now);
+      await audit(store, actorOf(req), 'user.password_change', `user:${user.id}`, null, now);
       auth.clearLoginCookies(reply);
       return reply.status(204).send();
     },

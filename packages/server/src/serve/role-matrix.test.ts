@@ -34,7 +34,8 @@ import { multipartForm, openTestApp, type TestApp } from './test-client.js';
  * routes are for sensors (keys with `ingest`; of the roles only admin, whose `admin` scope implies
  * every scope); `analyst|ingest-key` is a log upload (analysts and admins, or an `ingest` key).
  */
-type Need = 'public' | 'authenticated' | 'viewer' | 'analyst' | 'admin' | 'ingest-key' | 'analyst|ingest-key';
+type Need =
+  'public' | 'authenticated' | 'user' | 'viewer' | 'analyst' | 'admin' | 'ingest-key' | 'analyst|ingest-key';
 
 interface Req {
   url?: string;
@@ -42,6 +43,8 @@ interface Req {
   headers?: Record<string, string>;
   /** A fresh login of the caller's role used instead of its standing one (logout ends it). */
   fresh?: boolean;
+  /** Log in as this user (of the caller's role) instead (a password change ends its logins). */
+  as?: string;
 }
 interface Spec {
   need: Need;
@@ -96,6 +99,13 @@ const ROUTES: Record<string, Spec> = {
     }),
   },
   'POST /api/v1/auth/logout': { need: 'authenticated', req: () => ({ fresh: true }) },
+  'POST /api/v1/auth/password': {
+    need: 'user',
+    req: async (c) => ({
+      ...(c.role ? { as: (await newUser(c.role)).name } : {}),
+      payload: { current_password: PASSWORD, new_password: 'violet-Harbor-71-drum' },
+    }),
+  },
   'GET /api/v1/auth/me': { need: 'authenticated' },
 
   // Administration.
@@ -242,6 +252,7 @@ function expected(need: Need, c: Caller): 'allowed' | 401 | 403 {
   if (need === 'public') return 'allowed';
   if (!c.role && !c.key) return 401;
   if (need === 'authenticated') return 'allowed';
+  if (need === 'user') return c.key ? 403 : 'allowed';
   if (c.key) return KEY_MEETS[c.key].includes(need) ? 'allowed' : 403;
   return RANK[c.role!] >= RANK[MIN_ROLE[need]] ? 'allowed' : 403;
 }
@@ -492,7 +503,8 @@ describe('every route against every caller', () => {
     for (const c of CALLERS) {
       const r = { url: path, ...(await spec.req?.(c)) };
       const standing = c.role ? fx.logins[c.role] : undefined;
-      const l = r.fresh && c.role ? await login(`rm-${c.role}`) : standing;
+      const l =
+        c.role && r.as ? await login(r.as) : r.fresh && c.role ? await login(`rm-${c.role}`) : standing;
       const res = await send(method, r.url, { ...credentials(c, method, l), ...r.headers }, r.payload);
       const want = expected(spec.need, c);
       const ok =

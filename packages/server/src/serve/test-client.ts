@@ -56,7 +56,8 @@ export async function openTestApp(prefix: string, opts: TestAppOptions = {}): Pr
 
 /** The first admin API key, as a fresh server writes it to its data directory. */
 export async function initialApiKey(pipeline: Pipeline): Promise<string> {
-  return readFileSync((await pipeline.ensureInitialApiKey())!, 'utf8').trim();
+  await pipeline.ensureInitialApiKey();
+  return readFileSync(pipeline.apiKeyFile, 'utf8').trim();
 }
 
 /** A multipart/form-data body as a browser or curl -F sends it: the fields, then the file. */

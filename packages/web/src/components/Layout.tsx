@@ -16,6 +16,7 @@ const LINKS: ReadonlyArray<{ to: string; label: string; id: string; scope?: Scop
   { to: '/uploads', label: 'Log uploads', id: 'uploads' },
   { to: '/bans', label: 'Bans', id: 'bans' },
   { to: '/admin', label: 'Users & keys', id: 'admin', scope: 'admin' },
+  { to: '/account', label: 'Account', id: 'account' },
 ];
 
 function isActive(path: string, to: string): boolean {
@@ -50,9 +51,19 @@ export function Layout({ path, children }: { path: string; children: ReactNode }
         >
           {theme === 'dark' ? '☀ Light' : '☾ Dark'}
         </button>
-        <span className="who" data-testid="current-user">
+        <a
+          className="who"
+          href="/account"
+          title="Your account"
+          data-testid="current-user"
+          onClick={(e) => {
+            if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+            e.preventDefault();
+            navigate('/account');
+          }}
+        >
           {user.username} <span className="role">{user.role}</span>
-        </span>
+        </a>
         <button type="button" className="ghost" data-testid="logout" onClick={logout}>
           Sign out
         </button>
