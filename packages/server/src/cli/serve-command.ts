@@ -16,6 +16,7 @@ import { createShop } from '../demo/shop.js';
 import { startDemoTraffic } from '../demo/traffic.js';
 import { createProxy, type BuiltinTrapName } from '../proxy/index.js';
 import { proxyCollector } from '../serve/metrics.js';
+import { countUsers } from '../auth/users.js';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(createRequire(import.meta.url).resolve('../../package.json'), 'utf8')) as {
@@ -62,7 +63,10 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     out(`palisade ${VERSION} serving on ${api}  (database ${config.db})`);
     if (firstKey)
       out(`first admin API key written to ${firstKey} (mode 0600): use it as "Authorization: Bearer <key>"`);
-    out(`  ingest  POST ${api}/api/v1/ingest    events  GET ${api}/api/v1/events    metrics ${api}/metrics`);
+    out(
+      `  dashboard ${api}/${(await countUsers(pipeline.store)) === 0 ? '  (open it to create the first admin account)' : ''}`,
+    );
+    out(`  api docs  ${api}/docs    metrics ${api}/metrics    ingest POST ${api}/api/v1/ingest`);
 
     const ready: { api: string; proxy?: string; shop?: string; syslog?: { udp?: number; tcp?: number } } = {
       api,
