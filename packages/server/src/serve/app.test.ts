@@ -4,9 +4,8 @@
  * bans, health and Prometheus metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecurityEvent } from '@palisade/engine';
 import { createApiKey, listAudit } from '../store/index.js';
-import { initialApiKey, openTestApp, testClient, type TestApp } from './test-client.js';
+import { initialApiKey, openTestApp, sqliEvent, testClient, type TestApp } from './test-client.js';
 import type { Pipeline } from './pipeline.js';
 
 let testApp: TestApp;
@@ -15,32 +14,6 @@ let app: TestApp['app'];
 let admin: string;
 let ingestOnly: string;
 let readOnly: string;
-
-const event = (id: string, over: Partial<SecurityEvent> = {}): SecurityEvent => ({
-  id,
-  ts: '2026-11-20T10:00:00.000Z',
-  kind: 'http',
-  source: { name: 'sensor:test', type: 'sensor' },
-  client: { ip: '8.8.8.8', port: 40000 },
-  http: { method: 'GET', path: '/search', query: 'q=%27%20or%201%3D1--', status: 403, user_agent: 'curl/8' },
-  action: 'block',
-  score: 5,
-  severity: 'critical',
-  findings: [
-    {
-      rule: 'sqli.tautology',
-      rule_version: 1,
-      class: 'sqli',
-      severity: 'critical',
-      confidence: 0.9,
-      location: 'query:q',
-      evidence: "' or 1=1--",
-      decoded_by: ['url'],
-    },
-  ],
-  raw: 'GET /search?q=%27%20or%201%3D1-- HTTP/1.1\r\nhost: shop\r\n\r\n',
-  ...over,
-});
 
 const call = testClient(() => app);
 
@@ -80,7 +53,9 @@ describe('authentication and scopes', () => {
 
 describe('ingest', () => {
   it('acknowledges after commit: the events are readable as soon as the answer arrives', async () => {
-    const r = await call('POST', '/api/v1/ingest', ingestOnly, { events: [event('ing-1'), event('ing-2')] });
+    const r = await call('POST', '/api/v1/ingest', ingestOnly, {
+      events: [sqliEvent('ing-1'), sqliEvent('ing-2')],
+    });
     expect(r.status).toBe(200);
     expect(r.json()).toEqual({ accepted: 2, rejected: [] });
     const detail = await call('GET', '/api/v1/events/ing-1', readOnly);
@@ -94,15 +69,20 @@ describe('ingest', () => {
   });
 
   it('is idempotent by event id', async () => {
-    await call('POST', '/api/v1/ingest', ingestOnly, { events: [event('dup-1')] });
-    await call('POST', '/api/v1/ingest', ingestOnly, { events: [event('dup-1')] });
+    await call('POST', '/api/v1/ingest', ingestOnly, { events: [sqliEvent('dup-1')] });
+    await call('POST', '/api/v1/ingest', ingestOnly, { events: [sqliEvent('dup-1')] });
     const list = await call('GET', '/api/v1/events?q=search&limit=500', readOnly);
     expect(list.json().events.filter((e: SecurityEvent) => e.id === 'dup-1')).toHaveLength(1);
   });
 
   it('rejects bad events one by one with a reason and keeps the rest', async () => {
     const r = await call('POST', '/api/v1/ingest', ingestOnly, {
-      events: [event('ok-1'), { ...event('bad-1'), kind: 'nonsense' }, { id: 'bad-2' }, event('ok-2')],
+      events: [
+        sqliEvent('ok-1'),
+        { ...sqliEvent('bad-1'), kind: 'nonsense' },
+        { id: 'bad-2' },
+        sqliEvent('ok-2'),
+      ],
     });
     expect(r.status).toBe(200);
     const body = r.json();
@@ -115,12 +95,12 @@ describe('ingest', () => {
   });
 
   it('limits batch size and body size, and validates the envelope', async () => {
-    const six = Array.from({ length: 6 }, (_, i) => event(`many-${i}`));
+    const six = Array.from({ length: 6 }, (_, i) => sqliEvent(`many-${i}`));
     const tooMany = await call('POST', '/api/v1/ingest', ingestOnly, { events: six });
     expect(tooMany.status).toBe(400);
     expect(tooMany.json().error.code).toBe('PAL_ERR_VALIDATION');
     const big = await call('POST', '/api/v1/ingest', ingestOnly, {
-      events: [event('big', { message: 'x'.repeat(70_000) })],
+      events: [sqliEvent('big', { message: 'x'.repeat(70_000) })],
     });
     expect(big.status).toBe(413);
     expect(big.json().error.code).toBe('PAL_ERR_PAYLOAD_TOO_LARGE');
@@ -138,9 +118,9 @@ describe('read API', () => {
   it('filters, pages with a cursor, and shows raw only with the raw scope', async () => {
     await call('POST', '/api/v1/ingest', ingestOnly, {
       events: [
-        event('page-a', { client: { ip: '192.0.2.7' }, ts: '2026-11-21T00:00:01.000Z' }),
-        event('page-b', { client: { ip: '192.0.2.7' }, ts: '2026-11-21T00:00:02.000Z' }),
-        event('page-c', { client: { ip: '192.0.2.7' }, ts: '2026-11-21T00:00:03.000Z' }),
+        sqliEvent('page-a', { client: { ip: '192.0.2.7' }, ts: '2026-11-21T00:00:01.000Z' }),
+        sqliEvent('page-b', { client: { ip: '192.0.2.7' }, ts: '2026-11-21T00:00:02.000Z' }),
+        sqliEvent('page-c', { client: { ip: '192.0.2.7' }, ts: '2026-11-21T00:00:03.000Z' }),
       ],
     });
     const first = (await call('GET', '/api/v1/events?ip=192.0.2.7&limit=2', readOnly)).json();
@@ -162,7 +142,7 @@ describe('read API', () => {
   });
 
   it('takes an analyst label with the label scope, audited, and shows it on the event', async () => {
-    await call('POST', '/api/v1/ingest', ingestOnly, { events: [event('label-a')] });
+    await call('POST', '/api/v1/ingest', ingestOnly, { events: [sqliEvent('label-a')] });
     const url = '/api/v1/events/label-a/label';
     expect((await call('PUT', url, readOnly, { label: 'benign' })).status).toBe(403);
     const labeller = (await createApiKey(pipeline.store, 'analyst', ['label'])).secret;

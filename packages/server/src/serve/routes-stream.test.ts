@@ -13,7 +13,7 @@ import type { SecurityEvent } from '@palisade/engine';
 import { testConfig } from '../config/test-config.js';
 import { createApiKey, insertEvents, openStore } from '../store/index.js';
 import type { Pipeline } from './pipeline.js';
-import { initialApiKey, openTestApp, type TestApp } from './test-client.js';
+import { initialApiKey, openTestApp, sqliEvent, type TestApp } from './test-client.js';
 
 const MAX_CLIENTS = 3;
 
@@ -143,31 +143,12 @@ async function tailReads(n: number): Promise<void> {
   while ((await tailPolls()) < from + n) await sleep(20);
 }
 
-const attack = (id: string, over: Partial<SecurityEvent> = {}): SecurityEvent => ({
-  id,
-  ts: new Date().toISOString(),
-  kind: 'http',
-  source: { name: 'sensor:stream', type: 'sensor' },
-  client: { ip: '198.51.100.7', port: 40000 },
-  http: { method: 'GET', path: '/search', query: "q=' or 1=1--", status: 403, user_agent: 'curl/8' },
-  action: 'block',
-  score: 5,
-  severity: 'critical',
-  findings: [
-    {
-      rule: 'sqli.tautology',
-      rule_version: 1,
-      class: 'sqli',
-      severity: 'critical',
-      confidence: 0.9,
-      location: 'query:q',
-      evidence: "' or 1=1--",
-      decoded_by: ['url'],
-    },
-  ],
-  raw: "GET /search?q=' or 1=1-- HTTP/1.1\r\nhost: shop\r\n\r\n",
-  ...over,
-});
+const attack = (id: string, over: Partial<SecurityEvent> = {}): SecurityEvent =>
+  sqliEvent(id, {
+    source: { name: 'sensor:stream', type: 'sensor' },
+    client: { ip: '198.51.100.7', port: 40000 },
+    ...over,
+  });
 
 describe('live stream', () => {
   it('asks for a key with the read scope', async () => {

@@ -1,12 +1,14 @@
 /**
  * What the route tests share: an app over the real pipeline on a SQLite file in a fresh tmp
  * directory, the first admin API key, a client that injects a request with an optional API key and
- * returns the status, headers, body and parsed JSON, and multipart/form-data bodies for uploads.
+ * returns the status, headers, body and parsed JSON, multipart/form-data bodies for uploads, and a
+ * blocked SQL-injection event to ingest.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { SecurityEvent } from '@palisade/engine';
 import { testConfig } from '../config/test-config.js';
 import { buildApp, type AppOptions } from './app.js';
 import { openPipeline, type Pipeline } from './pipeline.js';
@@ -98,3 +100,30 @@ export function testClient(app: () => FastifyInstance) {
     };
   };
 }
+
+/** A blocked SQL-injection request event as a sensor ships it; `over` replaces fields. */
+export const sqliEvent = (id: string, over: Partial<SecurityEvent> = {}): SecurityEvent => ({
+  id,
+  ts: '2026-11-20T10:00:00.000Z',
+  kind: 'http',
+  source: { name: 'sensor:test', type: 'sensor' },
+  client: { ip: '8.8.8.8', port: 40000 },
+  http: { method: 'GET', path: '/search', query: 'q=%27%20or%201%3D1--', status: 403, user_agent: 'curl/8' },
+  action: 'block',
+  score: 5,
+  severity: 'critical',
+  findings: [
+    {
+      rule: 'sqli.tautology',
+      rule_version: 1,
+      class: 'sqli',
+      severity: 'critical',
+      confidence: 0.9,
+      location: 'query:q',
+      evidence: "' or 1=1--",
+      decoded_by: ['url'],
+    },
+  ],
+  raw: 'GET /search?q=%27%20or%201%3D1-- HTTP/1.1\r\nhost: shop\r\n\r\n',
+  ...over,
+});
