@@ -8,6 +8,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { compileConfig, ConfigError, type EngineConfig } from '@palisade/engine';
 import { parse as parseYaml } from 'yaml';
 import { PalisadeError } from '../errors.js';
+import { isPostgresUrl } from '../store/dialect.js';
 import { checkObject, type Schema } from './schema.js';
 import { BUILTIN_TRAPS } from '../proxy/honeypot.js';
 import { checkTimeZone } from '../ingest/parsers/time.js';
@@ -17,7 +18,7 @@ import { ROLES, type Role } from '../serve/principal.js';
 export interface ServerConfig {
   /** Where the database, key file, install secret and first API key live. */
   data_dir: string;
-  /** SQLite database file; default `<data_dir>/palisade.db`. */
+  /** SQLite database file (default `<data_dir>/palisade.db`) or a `postgres://` address. */
   db: string;
   /** Address of `palisade serve` (ingest, API, metrics). */
   listen: string;
@@ -182,6 +183,7 @@ const SCHEMA: Schema = {
 const ENV: Readonly<Record<string, string>> = {
   PALISADE_DATA_DIR: 'data_dir',
   PALISADE_DB: 'db',
+  PALISADE_DATABASE_URL: 'db',
   PALISADE_LISTEN: 'listen',
   PALISADE_RETENTION_DAYS: 'retention_days',
   PALISADE_MODE: 'engine.mode',
@@ -256,7 +258,7 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
   const explicitDataDir = typeof layered.data_dir === 'string';
   if (explicitDataDir) layered.data_dir = resolve(cwd, layered.data_dir as string);
   // A database given without a data dir keeps its keys and secrets beside it.
-  if (!explicitDataDir && typeof layered.db === 'string')
+  if (!explicitDataDir && typeof layered.db === 'string' && !isPostgresUrl(layered.db))
     layered.data_dir = dirname(resolve(cwd, layered.db));
   const dataDir = (layered.data_dir as string | undefined) ?? resolve(cwd, 'data');
   const base = defaults(dataDir, file ? dirname(file) : cwd);
@@ -280,7 +282,7 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
       `ingest.time_zone: "${merged.ingest.time_zone}" is not an IANA time zone`,
     );
   }
-  merged.db = resolve(cwd, merged.db);
+  if (!isPostgresUrl(merged.db)) merged.db = resolve(cwd, merged.db);
   for (const k of ['classifier', 'anomaly'] as const)
     if (merged.ml[k] !== 'default' && merged.ml[k] !== 'off') merged.ml[k] = resolve(cwd, merged.ml[k]);
   if (merged.enrich.abuseipdb && !merged.enrich.abuseipdb.api_key)

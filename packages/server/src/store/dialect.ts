@@ -4,8 +4,9 @@
  * bound parameters one statement may carry. SQLite lives in dialects/sqlite.ts; PostgreSQL becomes
  * dialects/postgres.ts implementing the same interface.
  */
-import type { Dialect } from 'kysely';
+import type { Dialect, Transaction } from 'kysely';
 import type { SchemaHooks } from './migrations.js';
+import type { Database } from './schema.js';
 
 export interface StoreDialect {
   readonly name: 'sqlite' | 'postgres';
@@ -13,6 +14,8 @@ export interface StoreDialect {
   readonly hooks: SchemaHooks;
   /** Most bound parameters one statement may carry (multi-row inserts are cut to fit). */
   readonly maxParams: number;
+  /** PostgreSQL: the schema of Palisade's tables, when one was chosen. */
+  readonly schema?: string | undefined;
   /** A human name of the database for messages (file path or host/db, never a password). */
   readonly location: string;
   /**
@@ -21,6 +24,20 @@ export interface StoreDialect {
    * without one make the writer use Kysely's multi-row inserts.
    */
   readonly prepared?: (sql: string) => (params: readonly unknown[]) => number;
+  /**
+   * The column that orders events by commit (the store tail reads events after a sequence):
+   * SQLite's rowid (writers are serialised, so it grows in commit order), PostgreSQL's `seq`.
+   */
+  readonly commitSeq: 'rowid' | 'seq';
+  /** The case-insensitive LIKE (SQLite's `like` ignores ASCII case; PostgreSQL needs `ilike`). */
+  readonly ilike: 'like' | 'ilike';
+  /** Runs first in every transaction that inserts events (PostgreSQL: orders the commits). */
+  beginEventWrite?(trx: Transaction<Database>): Promise<void>;
   /** Releases resources not owned by Kysely (Kysely's own destroy() closes the connection). */
   close(): Promise<void>;
+}
+
+/** True for a `postgres://` or `postgresql://` address (the store's location is then PostgreSQL). */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(location);
 }

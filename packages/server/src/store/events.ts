@@ -124,6 +124,7 @@ export async function insertValidatedEvents(
   const { keyring } = store;
   const { maxParams } = store.dialect;
   return store.db.transaction().execute(async (trx) => {
+    await store.dialect.beginEventWrite?.(trx);
     const sourceIds = await upsertSources(trx, store, batch);
     const rows = batch.map(({ e, tsMs }) => eventToRow(e, tsMs, sourceIds.get(e.source.name)!, keyring, now));
     if (store.dialect.prepared) {
@@ -336,7 +337,8 @@ type EventsEB = ExpressionBuilder<Database, 'events'>;
 const Q_COLUMNS = ['path', 'query', 'user_agent', 'message'] as const;
 
 /** The WHERE condition for a filter; throws PAL_ERR_STORE_FILTER on a bad value. */
-export function filterWhere(eb: EventsEB, f: EventFilter): Expression<SqlBool> {
+/** `like`: the dialect's case-insensitive LIKE for `q` (StoreDialect.ilike). */
+export function filterWhere(eb: EventsEB, f: EventFilter, like: 'like' | 'ilike' = 'like'): Expression<SqlBool> {
   const c: Expression<SqlBool>[] = [];
   if (f.from !== undefined) c.push(eb('events.ts_ms', '>=', parseTimeBound(f.from, 'from')));
   if (f.to !== undefined) c.push(eb('events.ts_ms', '<', parseTimeBound(f.to, 'to')));
@@ -380,7 +382,7 @@ export function filterWhere(eb: EventsEB, f: EventFilter): Expression<SqlBool> {
     if (f.q.length > Q_MAX) throw filterError(`q is longer than ${Q_MAX} characters`);
     const pattern = `%${escapeLike(f.q)}%`;
     c.push(
-      eb.or(Q_COLUMNS.map((col) => sql<SqlBool>`${eb.ref(`events.${col}`)} like ${pattern} escape '\\'`)),
+      eb.or(Q_COLUMNS.map((col) => sql<SqlBool>`${eb.ref(`events.${col}`)} ${sql.raw(like)} ${pattern} escape '\\'`)),
     );
   }
   return eb.and(c);
@@ -437,7 +439,7 @@ export async function listEvents(store: Store, query: EventPageQuery = {}): Prom
   const rows = await store.db
     .selectFrom('events')
     .selectAll()
-    .where((eb) => filterWhere(eb, query))
+    .where((eb) => filterWhere(eb, query, store.dialect.ilike))
     .$if(cursor !== undefined, (qb) =>
       qb.where((eb) => beforeCursor(eb, eb.ref('ts_ms'), eb.ref('id'), cursor!)),
     )
@@ -450,13 +452,15 @@ export async function listEvents(store: Store, query: EventPageQuery = {}): Prom
 }
 
 /**
- * Where the commit order of events stands: the highest commit sequence, 0 for an empty table.
- * SQLite-specific: the sequence is the rowid of the (rowid) events table, which grows in commit
- * order because SQLite serialises writers; PostgreSQL will use a sequence column instead.
+ * The commit sequence of events (store/dialect.ts `commitSeq`): SQLite's rowid, which grows in
+ * commit order because SQLite serialises writers; PostgreSQL's `seq`, drawn under the event-write
+ * lock (dialects/postgres.ts).
  */
-const COMMIT_SEQ = sql<number>`rowid`;
+const commitSeq = (store: Store) => sql<number>`${sql.ref(store.dialect.commitSeq)}`;
 
+/** Where the commit order of events stands: the highest commit sequence, 0 for an empty table. */
 export async function lastEventSeq(store: Store): Promise<number> {
+  const COMMIT_SEQ = commitSeq(store);
   const row = await store.db
     .selectFrom('events')
     .select((eb) => eb.fn.max(COMMIT_SEQ).as('seq'))
@@ -473,6 +477,7 @@ export async function eventsCommittedAfter(
   after: number,
   limit = LIST_LIMIT_MAX,
 ): Promise<{ events: SecurityEvent[]; last: number }> {
+  const COMMIT_SEQ = commitSeq(store);
   const rows = await store.db
     .selectFrom('events')
     .selectAll()
@@ -490,7 +495,7 @@ export async function countEvents(store: Store, filter: EventFilter = {}): Promi
   const row = await store.db
     .selectFrom('events')
     .select((eb) => eb.fn.countAll().as('n'))
-    .where((eb) => filterWhere(eb, filter))
+    .where((eb) => filterWhere(eb, filter, store.dialect.ilike))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -311,6 +311,17 @@ export interface StatsRollupTable {
   alerts_info: number;
 }
 
+/** A named role held by one process at a time until `expires_ms` (renewed while it works). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_ms: number;
+  acquired_ms: number;
+  /** Where the holder's work stands (the correlation leader: the last event sequence it observed). */
+  checkpoint: Generated<number>;
+  updated_ms: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -331,6 +342,7 @@ export interface Database {
   honeypot_hits: HoneypotHitsTable;
   models: ModelsTable;
   stats_rollup: StatsRollupTable;
+  leases: LeasesTable;
 }
 
 export type EventRow = Selectable<EventsTable>;

@@ -134,7 +134,7 @@ function fromEvents(dim: StatsDim, where: RawBuilder<unknown>, src: Source = TAB
   const join = d.findings ? sql` JOIN ${src.findings(dim)} f ON f.event_id = e.id` : sql``;
   const only = d.only ? sql` AND ${d.only}` : sql``;
   return sql`SELECT ${bucket} AS bucket_ms, ${d.item} AS item, ${d.label} AS label, ${d.label2} AS label2, ${counters}
-    FROM ${src.events} e${join} WHERE ${where}${only} GROUP BY ${bucket}, ${d.item}`;
+    FROM ${src.events} e${join} WHERE ${where}${only} GROUP BY 1, 2`;
 }
 
 const COLUMNS = sql.join(['bucket_ms', 'item', 'label', 'label2', ...COUNTERS].map((c) => sql.ref(c)));
@@ -167,7 +167,7 @@ async function addBatch(db: Kysely<Database>, ids: readonly string[], sign: 1 | 
       : sql`r.bucket_ms, r.item, NULL, NULL, ${sql.join(COUNTERS.map((c) => sql`-r.${sql.ref(c)}`))}`;
   const rows = sql.join(
     STATS_DIMS.map(
-      (dim) => sql`SELECT ${dim} AS dim, ${values} FROM (${fromEvents(dim, sql`1 = 1`, BATCH)}) r`,
+      (dim) => sql`SELECT CAST(${dim} AS text) AS dim, ${values} FROM (${fromEvents(dim, sql`1 = 1`, BATCH)}) r`,
     ),
     sql` UNION ALL `,
   );
@@ -228,7 +228,7 @@ export async function dropStatsBefore(db: Kysely<Database>, cutoffMs: number): P
 export async function rebuildStats(db: Kysely<Database>): Promise<void> {
   await sql`DELETE FROM stats_rollup`.execute(db);
   for (const dim of STATS_DIMS)
-    await sql`INSERT INTO stats_rollup (dim, ${COLUMNS}) SELECT ${dim}, r.* FROM (${fromEvents(dim, sql`1 = 1`)}) r`.execute(
+    await sql`INSERT INTO stats_rollup (dim, ${COLUMNS}) SELECT CAST(${dim} AS text), r.* FROM (${fromEvents(dim, sql`1 = 1`)}) r`.execute(
       db,
     );
 }

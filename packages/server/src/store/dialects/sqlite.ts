@@ -87,6 +87,8 @@ export function createSqliteDialect(opts: SqliteOptions): SqliteStoreDialect {
     hooks: sqliteHooks,
     // SQLITE_MAX_VARIABLE_NUMBER is 32766 in the bundled SQLite; stay well below it.
     maxParams: 30000,
+    ilike: 'like',
+    commitSeq: 'rowid',
     close: async () => {
       if (native.open) native.close();
     },
