@@ -14,6 +14,7 @@ import { BUILTIN_TRAPS } from '../proxy/honeypot.js';
 import { checkTimeZone } from '../ingest/parsers/time.js';
 import { profileConfig, resolveCorrelationConfig, type CorrelationConfig } from '../correlate/config.js';
 import { ROLES, type Role } from '../serve/principal.js';
+import { DEFAULT_FORWARD, resolveForwardConfig, type ForwardConfig } from './forward-config.js';
 
 export interface ServerConfig {
   /** Where the database, key file, install secret and first API key live. */
@@ -68,6 +69,8 @@ export interface ServerConfig {
     session_max_secs: number;
     oidc: OidcConfig | null;
   };
+  /** Alerts and incidents to syslog receivers and webhooks (config/forward-config.ts). */
+  forward: ForwardConfig;
 }
 
 /** An external identity provider whose JWTs the API accepts as `Authorization: Bearer`. */
@@ -146,6 +149,8 @@ const SCHEMA: Schema = {
   },
   // Checked by resolveCorrelationConfig, which names the field at fault.
   correlation: { type: 'any' },
+  // Checked by resolveForwardConfig (lists of targets), which names the field at fault.
+  forward: { type: 'any' },
   syslog: {
     type: 'object',
     fields: { udp: { type: 'string' }, tcp: { type: 'string' }, format: { type: 'string' } },
@@ -230,6 +235,7 @@ function defaults(dataDir: string, configDir: string): ServerConfig {
     syslog: { udp: '', tcp: '', format: 'auto' },
     ml: { classifier: 'default', anomaly: 'default', anomaly_action: 'log' },
     auth: { ...DEFAULT_AUTH },
+    forward: { ...DEFAULT_FORWARD, syslog: [], webhooks: [] },
   };
 }
 
@@ -266,6 +272,8 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
   checkObject(SCHEMA, layered, '');
   const correlation = layered.correlation;
   delete layered.correlation;
+  const forward = layered.forward;
+  delete layered.forward;
   const merged = mergeInto(base as unknown as Record<string, unknown>, layered) as unknown as ServerConfig;
   try {
     merged.correlation = resolveCorrelationConfig(correlation);
@@ -273,6 +281,7 @@ export function loadConfig(opts: LoadOptions = {}): ServerConfig & { file: strin
     if (e instanceof PalisadeError) throw new PalisadeError('PAL_ERR_CONFIG', `correlation.${e.message}`);
     throw e;
   }
+  merged.forward = resolveForwardConfig(forward, env);
   for (const t of ['udp', 'tcp'] as const) if (merged.syslog[t] !== '') splitHostPort(merged.syslog[t]);
   try {
     checkTimeZone(merged.ingest.time_zone);

@@ -4,10 +4,10 @@
  * persisted one transaction at a time after their events are committed (the live stream reads them
  * from the store), and the active response bans the sources of incidents whose policy says so.
  */
-import { CidrSet, normalizeCidr, type SecurityEvent } from '@palisade/engine';
+import { CidrSet, normalizeCidr, type SecurityEvent, type Severity } from '@palisade/engine';
 import type { Store } from '../store/store.js';
 import { applyIncidentUpdates } from '../store/incidents.js';
-import { addBan } from '../store/bans.js';
+import { addBan, hasActiveBan } from '../store/bans.js';
 import type { CorrelationConfig, ResponseConfig } from './config.js';
 import { createCorrelator, type Correlator } from './correlator.js';
 import { LruMap } from './state.js';
@@ -41,6 +41,13 @@ export interface IncidentFlow {
   idle(): Promise<void>;
 }
 
+/** An incident update as committed (what forwarding reads). */
+export interface PersistedIncident {
+  id: number;
+  created: boolean;
+  severity: Severity;
+}
+
 export interface Turn {
   /** Resolves when every earlier turn has observed or skipped. */
   ready: Promise<void>;
@@ -55,7 +62,13 @@ const SEEN_IDS = 8192;
 export function createIncidentFlow(
   store: Store,
   config: CorrelationConfig,
-  opts: { log?: (line: string) => void; now?: () => number; onBan?: () => void } = {},
+  opts: {
+    log?: (line: string) => void;
+    now?: () => number;
+    onBan?: () => void;
+    /** Told about every update once committed (alert forwarding); must return at once. */
+    onPersisted?: (persisted: readonly PersistedIncident[]) => void;
+  } = {},
 ): IncidentFlow {
   const log = opts.log ?? (() => undefined);
   const now = opts.now ?? Date.now;
@@ -93,6 +106,13 @@ export function createIncidentFlow(
         else counters.updated++;
         await respond(id, u.state, r).catch((e: Error) => log(`active response: ${e.message}`));
       }
+      try {
+        opts.onPersisted?.(
+          updates.map((u, i) => ({ id: ids[i]!, created: u.created, severity: u.state.severity })),
+        );
+      } catch (e) {
+        log(`incident listener: ${(e as Error).message}`);
+      }
     } catch (e) {
       counters.persist_failed++;
       log(`incident write failed: ${(e as Error).message}`);
@@ -112,6 +132,8 @@ export function createIncidentFlow(
     const until = s.last_seen + ttl * 1000;
     // Replaying an old log must not ban today: the ban runs from the attack's own time.
     if (until <= now()) return skip('stale');
+    // A correlation leader that took over replays the incidents its predecessor already banned.
+    if (await hasActiveBan(store, ip, `correlate:${s.type}`, now())) return skip('already_banned');
     await addBan(store, {
       value: ip,
       reason: `incident ${id}: ${s.type} — ${s.reason}`.slice(0, 500),

@@ -122,6 +122,27 @@ export async function listBans(store: Store, opts: ListBansOptions = {}): Promis
   return rows.map(toBan);
 }
 
+/** Whether a ban placed by `source` is in force on exactly `value` at `nowMs`. */
+export async function hasActiveBan(
+  store: Store,
+  value: string,
+  source: string,
+  nowMs: number,
+): Promise<boolean> {
+  const v = normalizeCidr(value);
+  if (!v) return false;
+  const row = await store.db
+    .selectFrom('bans')
+    .select('id')
+    .where('value', '=', v)
+    .where('source', '=', source)
+    .where('removed_ms', 'is', null)
+    .where((eb) => eb.or([eb('until_ms', 'is', null), eb('until_ms', '>', nowMs)]))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Every ban in force at `nowMs`. */
 export async function activeBans(store: Store, nowMs: number): Promise<Ban[]> {
   const rows = await store.db

@@ -338,7 +338,11 @@ const Q_COLUMNS = ['path', 'query', 'user_agent', 'message'] as const;
 
 /** The WHERE condition for a filter; throws PAL_ERR_STORE_FILTER on a bad value. */
 /** `like`: the dialect's case-insensitive LIKE for `q` (StoreDialect.ilike). */
-export function filterWhere(eb: EventsEB, f: EventFilter, like: 'like' | 'ilike' = 'like'): Expression<SqlBool> {
+export function filterWhere(
+  eb: EventsEB,
+  f: EventFilter,
+  like: 'like' | 'ilike' = 'like',
+): Expression<SqlBool> {
   const c: Expression<SqlBool>[] = [];
   if (f.from !== undefined) c.push(eb('events.ts_ms', '>=', parseTimeBound(f.from, 'from')));
   if (f.to !== undefined) c.push(eb('events.ts_ms', '<', parseTimeBound(f.to, 'to')));
@@ -382,7 +386,11 @@ export function filterWhere(eb: EventsEB, f: EventFilter, like: 'like' | 'ilike'
     if (f.q.length > Q_MAX) throw filterError(`q is longer than ${Q_MAX} characters`);
     const pattern = `%${escapeLike(f.q)}%`;
     c.push(
-      eb.or(Q_COLUMNS.map((col) => sql<SqlBool>`${eb.ref(`events.${col}`)} ${sql.raw(like)} ${pattern} escape '\\'`)),
+      eb.or(
+        Q_COLUMNS.map(
+          (col) => sql<SqlBool>`${eb.ref(`events.${col}`)} ${sql.raw(like)} ${pattern} escape '\\'`,
+        ),
+      ),
     );
   }
   return eb.and(c);
@@ -470,12 +478,15 @@ export async function lastEventSeq(store: Store): Promise<number> {
 
 /**
  * Events committed after sequence `after`, in commit order, as the events list shows them (no raw
- * payload), with the sequence of the last one (the live stream's store tail, serve/live-tail.ts).
+ * payload), with the sequence of the last one (the live stream's store tail, serve/live-tail.ts;
+ * the correlation leader, correlate/leader.ts). `upto`: only sequences ≤ it; `minTsMs`: only
+ * events at or after that time (a leader's warm-up replays a recent slice).
  */
 export async function eventsCommittedAfter(
   store: Store,
   after: number,
   limit = LIST_LIMIT_MAX,
+  range: { upto?: number; minTsMs?: number } = {},
 ): Promise<{ events: SecurityEvent[]; last: number }> {
   const COMMIT_SEQ = commitSeq(store);
   const rows = await store.db
@@ -483,11 +494,23 @@ export async function eventsCommittedAfter(
     .selectAll()
     .select(COMMIT_SEQ.as('seq'))
     .where(COMMIT_SEQ, '>', after)
+    .$if(range.upto !== undefined, (qb) => qb.where(COMMIT_SEQ, '<=', range.upto!))
+    .$if(range.minTsMs !== undefined, (qb) => qb.where('ts_ms', '>=', range.minTsMs!))
     .orderBy(COMMIT_SEQ)
     .limit(limit)
     .execute();
   const last = rows.length > 0 ? Number(rows[rows.length - 1]!.seq) : after;
   return { events: await hydrate(store.db, rows, undefined), last };
+}
+
+/** The time of the event with commit sequence `seq`, or undefined. */
+export async function eventTimeAtSeq(store: Store, seq: number): Promise<number | undefined> {
+  const row = await store.db
+    .selectFrom('events')
+    .select('ts_ms')
+    .where(commitSeq(store), '=', seq)
+    .executeTakeFirst();
+  return row === undefined ? undefined : Number(row.ts_ms);
 }
 
 /** How many events match `filter`. */

@@ -452,7 +452,10 @@ function scaleOut(h: SchemaHooks): Migration {
         .addColumn('updated_ms', 'bigint', (c) => c.notNull())
         .execute();
       if (h.commitSequenceColumn) {
-        await db.schema.alterTable('events').addColumn('seq', 'bigserial', (c) => c.notNull()).execute();
+        await db.schema
+          .alterTable('events')
+          .addColumn('seq', 'bigserial', (c) => c.notNull())
+          .execute();
         await db.schema.createIndex('events_seq').on('events').column('seq').unique().execute();
         await db.schema.createIndex('events_ts_brin').on('events').using('brin').column('ts_ms').execute();
       }

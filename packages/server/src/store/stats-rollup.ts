@@ -167,7 +167,8 @@ async function addBatch(db: Kysely<Database>, ids: readonly string[], sign: 1 | 
       : sql`r.bucket_ms, r.item, NULL, NULL, ${sql.join(COUNTERS.map((c) => sql`-r.${sql.ref(c)}`))}`;
   const rows = sql.join(
     STATS_DIMS.map(
-      (dim) => sql`SELECT CAST(${dim} AS text) AS dim, ${values} FROM (${fromEvents(dim, sql`1 = 1`, BATCH)}) r`,
+      (dim) =>
+        sql`SELECT CAST(${dim} AS text) AS dim, ${values} FROM (${fromEvents(dim, sql`1 = 1`, BATCH)}) r`,
     ),
     sql` UNION ALL `,
   );

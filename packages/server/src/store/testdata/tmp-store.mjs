@@ -2,6 +2,7 @@
 // store suites run on every engine in STORE_ENGINES: SQLite always, PostgreSQL when
 // PALISADE_TEST_DATABASE_URL is set (each store in a schema of its own, dropped by cleanup()).
 import { randomBytes } from 'node:crypto';
+import process from 'node:process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
