@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { activeBans, addBan, createBanCache, listBans, removeBan } from './index.js';
-import { tmpStore } from './testdata/tmp-store.mjs';
+import { STORE_ENGINES, tmpStore } from './testdata/tmp-store.mjs';
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -10,9 +10,9 @@ afterEach(async () => {
 
 const T0 = Date.UTC(2026, 0, 1);
 
-describe('bans', () => {
+describe.each(STORE_ENGINES)('bans (%s)', (engine) => {
   it('stores canonical values, honours expiry and removal, and feeds the cache', async () => {
-    const t = await tmpStore();
+    const t = await tmpStore({ engine });
     cleanup = t.cleanup;
     const { store } = t;
     const base = { reason: 'brute force', source: 'correlate:brute_force', created_by: 'system', now_ms: T0 };
@@ -52,7 +52,7 @@ describe('bans', () => {
   });
 
   it('refuses bad values and times', async () => {
-    const t = await tmpStore();
+    const t = await tmpStore({ engine });
     cleanup = t.cleanup;
     const base = { reason: 'r', source: 'api', created_by: 'a', now_ms: T0 };
     for (const value of ['1.2.3', '10.0.0.0/33', 'example.com', ''])

@@ -15,7 +15,7 @@ import {
   Keyring,
 } from './index.js';
 import { makeEvent } from './testdata/events.mjs';
-import { nativeDb, tmpStore } from './testdata/tmp-store.mjs';
+import { countRows, STORE_ENGINES, tmpStore } from './testdata/tmp-store.mjs';
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -85,9 +85,9 @@ describe('key rotation', () => {
   });
 });
 
-describe('retention', () => {
+describe.each(STORE_ENGINES)('retention (%s)', (engine) => {
   it('deletes old events with their findings and honeypot hits', async () => {
-    const t = await tmpStore();
+    const t = await tmpStore({ engine });
     cleanup = t.cleanup;
     const { store } = t;
     const now = Date.UTC(2026, 3, 1);
@@ -103,14 +103,13 @@ describe('retention', () => {
     const r = await purgeOlderThan(store, 30, now);
     expect(r).toMatchObject({ events: 2501, findings: 2501, honeypot_hits: 1, incident_links: 0 });
     expect(await countEvents(store)).toBe(2);
-    const native = nativeDb(store);
-    expect(native.prepare('SELECT count(*) FROM findings').pluck().get()).toBe(2);
-    expect(native.prepare('SELECT count(*) FROM honeypot_hits').pluck().get()).toBe(0);
+    expect(await countRows(store, 'findings')).toBe(2);
+    expect(await countRows(store, 'honeypot_hits')).toBe(0);
     await expect(purgeOlderThan(store, 0, now)).rejects.toThrow(/positive/);
   });
 
   it('runs on a timer and stops cleanly', async () => {
-    const t = await tmpStore();
+    const t = await tmpStore({ engine });
     cleanup = t.cleanup;
     await insertEvents(t.store, [makeEvent(1, { ts: '2001-01-01T00:00:00Z' }) as SecurityEvent]);
     const done = new Promise((resolve) => {

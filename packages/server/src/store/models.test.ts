@@ -8,7 +8,7 @@ import {
   listModels,
   saveModel,
 } from './index.js';
-import { tmpStore } from './testdata/tmp-store.mjs';
+import { STORE_ENGINES, tmpStore } from './testdata/tmp-store.mjs';
 
 let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -16,9 +16,9 @@ afterEach(async () => {
   cleanups = [];
 });
 
-describe('model registry', () => {
+describe.each(STORE_ENGINES)('model registry (%s)', (engine) => {
   it('saves candidates by content, activates one per kind, retires the previous, audited', async () => {
-    const { store, cleanup } = await tmpStore();
+    const { store, cleanup } = await tmpStore({ engine });
     cleanups.push(cleanup);
     const a = await saveModel(store, {
       kind: 'classifier',
@@ -68,7 +68,7 @@ describe('model registry', () => {
   });
 
   it('refuses an unknown kind, an empty model and an unknown id', async () => {
-    const { store, cleanup } = await tmpStore();
+    const { store, cleanup } = await tmpStore({ engine });
     cleanups.push(cleanup);
     await expect(
       saveModel(store, { kind: 'forest' as 'anomaly', name: 'f', bytes: Buffer.from('x'), by: 'cli' }),

@@ -20,15 +20,15 @@ import {
   countApiKeys,
 } from './index.js';
 import { makeEvent } from './testdata/events.mjs';
-import { nativeDb, tmpStore } from './testdata/tmp-store.mjs';
+import { countRows, nativeDb, STORE_ENGINES, tmpStore } from './testdata/tmp-store.mjs';
 
 let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups) await c();
   cleanups = [];
 });
-async function fresh() {
-  const t = await tmpStore();
+async function fresh(engine: 'sqlite' | 'postgres' = 'sqlite') {
+  const t = await tmpStore({ engine });
   cleanups.push(t.cleanup);
   return t;
 }
@@ -61,9 +61,9 @@ describe('openStore', () => {
   });
 });
 
-describe('events', () => {
+describe.each(STORE_ENGINES)('events (%s)', (engine) => {
   it('round-trips an event (raw only on request) and is idempotent by id', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(engine);
     const e = ev(7, {
       kind: 'honeypot',
       honeypot: { trap: 'wp-login', username: 'admin', password: 'hunter2', command: 'id' },
@@ -79,21 +79,20 @@ describe('events', () => {
     const plain = await getEvent(store, e.id);
     const { raw: _raw, ...rest } = e;
     expect(plain).toEqual({ ...rest, honeypot: { trap: 'wp-login', username: 'admin', command: 'id' } });
-    const native = nativeDb(store);
-    expect(native.prepare('select count(*) n from findings').get()).toEqual({ n: 1 });
-    expect(native.prepare('select count(*) n from honeypot_hits').get()).toEqual({ n: 1 });
-    const row = native.prepare('select raw_enc, raw_key_id from events').get() as {
-      raw_enc: Buffer;
-      raw_key_id: string;
-    };
+    expect(await countRows(store, 'findings')).toBe(1);
+    expect(await countRows(store, 'honeypot_hits')).toBe(1);
+    const row = await store.db
+      .selectFrom('events')
+      .select(['raw_enc', 'raw_key_id'])
+      .executeTakeFirstOrThrow();
     expect(row.raw_key_id).toBe('k1');
-    expect(row.raw_enc.includes(Buffer.from('union'))).toBe(false); // encrypted at rest
+    expect(row.raw_enc!.includes(Buffer.from('union'))).toBe(false); // encrypted at rest
     expect(await getEvent(store, 'nope')).toBeUndefined();
     expect(await getEvent(store, 'x'.repeat(100))).toBeUndefined();
   });
 
   it('keeps minimal events minimal', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(engine);
     const e: SecurityEvent = {
       id: 'min-1',
       ts: '2026-02-01T00:00:00Z',
@@ -110,7 +109,7 @@ describe('events', () => {
   });
 
   it('refuses invalid events with the field named', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(engine);
     await expect(insertEvents(store, [ev(1), ev(2, { ts: 'yesterday' })])).rejects.toMatchObject({
       code: 'PAL_ERR_STORE_INVALID_EVENT',
       message: expect.stringContaining('event 1: ts'),
@@ -122,7 +121,7 @@ describe('events', () => {
   });
 
   it('filters and pages newest first with an opaque cursor', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(engine);
     const events: SecurityEvent[] = [];
     for (let i = 0; i < 30; i++) {
       const over: Partial<SecurityEvent> = {};
@@ -169,7 +168,7 @@ describe('events', () => {
   });
 
   it('rejects bad filters and cursors with clear codes', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(engine);
     await expect(listEvents(store, { limit: 501 })).rejects.toMatchObject({ code: 'PAL_ERR_STORE_FILTER' });
     await expect(listEvents(store, { limit: 0 })).rejects.toMatchObject({ code: 'PAL_ERR_STORE_FILTER' });
     await expect(listEvents(store, { from: 'not a date' })).rejects.toMatchObject({
@@ -189,9 +188,9 @@ describe('events', () => {
   });
 });
 
-describe('api keys', () => {
+describe.each(STORE_ENGINES)('api keys (%s)', (engine) => {
   it('shows the secret once, verifies it, revokes it', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(engine);
     const { secret, key } = await createApiKey(store, 'ci', ['ingest', 'read']);
     expect(secret).toMatch(/^pal_[A-Za-z0-9_-]{43}$/);
     expect(key.prefix).toBe(secret.slice(0, 12));
@@ -216,9 +215,9 @@ describe('api keys', () => {
   });
 });
 
-describe('settings and audit', () => {
+describe.each(STORE_ENGINES)('settings and audit (%s)', (engine) => {
   it('versions every change and refuses a stale writer', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(engine);
     expect(await getSetting(store, 'engine.mode')).toBeUndefined();
     expect((await putSetting(store, 'engine.mode', 'monitor', 'alice')).version).toBe(1);
     expect((await putSetting(store, 'engine.mode', 'block', 'bob', { expectedVersion: 1 })).version).toBe(2);
@@ -245,7 +244,7 @@ describe('settings and audit', () => {
   });
 
   it('appends audit records', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(engine);
     await audit(store, 'alice', 'ban.add', '10.0.0.0/8', { reason: 'scan' });
     await audit(store, 'bob', 'settings.put', null, { big: 'x'.repeat(20_000) });
     const rows = await listAudit(store);

@@ -3,7 +3,7 @@ import type { SecurityEvent } from '@palisade/engine';
 import { insertEvents, setAnalystLabel } from './index.js';
 import { iterateStoredRequests, parseRawRequest } from './stored-requests.js';
 import { makeEvent } from './testdata/events.mjs';
-import { tmpStore } from './testdata/tmp-store.mjs';
+import { STORE_ENGINES, tmpStore } from './testdata/tmp-store.mjs';
 
 let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -35,9 +35,9 @@ describe('parseRawRequest', () => {
   });
 });
 
-describe('iterateStoredRequests', () => {
+describe.each(STORE_ENGINES)('iterateStoredRequests (%s)', (engine) => {
   it('pages through http events oldest first, opening raw and rebuilding log events from columns', async () => {
-    const { store, cleanup } = await tmpStore();
+    const { store, cleanup } = await tmpStore({ engine });
     cleanups.push(cleanup);
     const events = Array.from({ length: 1203 }, (_, i) => ev(i + 1));
     events.push(
@@ -61,7 +61,7 @@ describe('iterateStoredRequests', () => {
   });
 
   it('filters by label source with analyst labels taking precedence, and by time', async () => {
-    const { store, cleanup } = await tmpStore();
+    const { store, cleanup } = await tmpStore({ engine });
     cleanups.push(cleanup);
     await insertEvents(store, [ev(1), ev(2, { labels: undefined }), ev(3, { labels: undefined })]);
     await setAnalystLabel(store, 'evt-00000001', 'benign', 'test');

@@ -1,9 +1,10 @@
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
 import { DropError } from '../sink.js';
 import { countEvents, createWriter, getEvent } from './index.js';
 import { makeEvent } from './testdata/events.mjs';
-import { nativeDb, tmpStore } from './testdata/tmp-store.mjs';
+import { nativeDb, STORE_ENGINES, tmpStore } from './testdata/tmp-store.mjs';
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -11,15 +12,15 @@ afterEach(async () => {
   cleanup = undefined;
 });
 const ev = (i: number, over: Record<string, unknown> = {}) => makeEvent(i, over) as SecurityEvent;
-async function setup() {
-  const t = await tmpStore();
+async function setup(engine: 'sqlite' | 'postgres') {
+  const t = await tmpStore({ engine });
   cleanup = t.cleanup;
   return t.store;
 }
 
-describe('writer', () => {
+describe.each(STORE_ENGINES)('writer (%s)', (engine) => {
   it('acknowledges only committed events, in batches, idempotently', async () => {
-    const store = await setup();
+    const store = await setup(engine);
     const w = createWriter(store, { batchSize: 50, flushMs: 5 });
     const events = Array.from({ length: 180 }, (_, i) => ev(i));
     await Promise.all(
@@ -38,7 +39,7 @@ describe('writer', () => {
   });
 
   it('rejects invalid events with a counted reason and keeps the rest', async () => {
-    const store = await setup();
+    const store = await setup(engine);
     const w = createWriter(store, { flushMs: 1 });
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ id: 'x'.repeat(65) }, /id is longer/],
@@ -73,7 +74,7 @@ describe('writer', () => {
   });
 
   it('refuses with queue_full when full, offers back-pressure, and refuses after close', async () => {
-    const store = await setup();
+    const store = await setup(engine);
     const w = createWriter(store, { maxQueue: 10, batchSize: 100, flushMs: 50 });
     const accepted = Array.from({ length: 10 }, (_, i) => w.submit(ev(i)));
     expect(w.writable()).toBe(false);
@@ -92,18 +93,26 @@ describe('writer', () => {
   });
 
   it('rejects a failed batch with write_failed and keeps going', async () => {
-    const store = await setup();
+    const store = await setup(engine);
     const w = createWriter(store, { batchSize: 10, flushMs: 1 });
-    const native = nativeDb(store);
     // A trigger makes the next insert fail the way a full disk would: the whole batch rolls back.
-    native.exec(
-      "CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END",
-    );
+    if (engine === 'sqlite')
+      nativeDb(store).exec(
+        "CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END",
+      );
+    else {
+      await sql`CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full (simulated)'; END $$`.execute(
+        store.db,
+      );
+      await sql`CREATE TRIGGER fail BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION fail()`.execute(
+        store.db,
+      );
+    }
     const failed = await Promise.allSettled([w.submit(ev(1)), w.submit(ev(2))]);
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect((failed[0] as PromiseRejectedResult).reason).toMatchObject({ reason: 'write_failed' });
     expect(w.stats().last_error).toMatch(/disk full/);
-    native.exec('DROP TRIGGER fail');
+    await sql`DROP TRIGGER fail${sql.raw(engine === 'sqlite' ? '' : ' ON events')}`.execute(store.db);
     await w.submit(ev(3));
     expect(w.stats()).toMatchObject({ written: 1, dropped: { write_failed: 2 } });
     expect(await countEvents(store)).toBe(1);
