@@ -14,6 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { createPrng, type Finding, type SecurityEvent, type Severity } from '@palisade/engine';
 import { loadConfig } from '../config/config.js';
 import { buildApp } from '../serve/app.js';
@@ -26,6 +27,8 @@ import { quantile, round } from './stats.js';
 export interface StatsBenchOptions {
   /** Events stored. Default 1,000,000. */
   events?: number;
+  /** A `postgres://` server to run on (in a schema of its own, dropped after); default a SQLite file. */
+  database?: string;
   /** Timed requests per endpoint and range. Default 15. */
   runs?: number;
 }
@@ -38,6 +41,7 @@ export interface StatsTiming {
 }
 
 export interface StatsBenchResult {
+  engine: 'sqlite' | 'postgres';
   events: number;
   /** Bulk load without the rollup, then the rollup rebuilt from the events. */
   fill_s: number;
@@ -128,6 +132,12 @@ export async function benchStats(opts: StatsBenchOptions = {}): Promise<StatsBen
     const config = loadConfig({ cwd: dir, env: {}, flags: { data_dir: dir } });
     config.enrich.geo = false;
     config.enrich.asn = false;
+    const schema = `pal_bench_${process.pid}_${Date.now().toString(36)}`;
+    if (opts.database) {
+      const url = new URL(opts.database);
+      url.searchParams.set('schema', schema);
+      config.db = url.toString();
+    }
     const pipeline = await openPipeline(config, { retention: false });
     try {
       const endMs = Date.now();
@@ -183,6 +193,7 @@ export async function benchStats(opts: StatsBenchOptions = {}): Promise<StatsBen
         await app.close();
       }
       return {
+        engine: pipeline.store.dialect.name,
         events: n,
         fill_s: round(fill, 1),
         fill_events_per_s: Math.round((n - sample) / fill),
@@ -193,6 +204,7 @@ export async function benchStats(opts: StatsBenchOptions = {}): Promise<StatsBen
         timings,
       };
     } finally {
+      if (opts.database) await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(pipeline.store.db);
       await pipeline.close();
     }
   } finally {
@@ -202,7 +214,7 @@ export async function benchStats(opts: StatsBenchOptions = {}): Promise<StatsBen
 
 export function formatStats(r: StatsBenchResult): string {
   const lines = [
-    `${r.events.toLocaleString('en')} events over 7 days: bulk load ${r.fill_s} s ` +
+    `${r.engine === 'postgres' ? 'PostgreSQL' : 'SQLite'}, ${r.events.toLocaleString('en')} events over 7 days: bulk load ${r.fill_s} s ` +
       `(${r.fill_events_per_s.toLocaleString('en')} events/s without the rollup), rollup rebuilt in ${r.rebuild_s} s; ` +
       `the newest ${r.sample_events.toLocaleString('en')} through the write path (batches of ${WRITE_BATCH}, ` +
       `rollup included): ${r.sample_events_per_s.toLocaleString('en')} events/s; ${r.runs} runs per row`,

@@ -31,8 +31,13 @@ export interface StoreDialect {
   readonly commitSeq: 'rowid' | 'seq';
   /** The case-insensitive LIKE (SQLite's `like` ignores ASCII case; PostgreSQL needs `ilike`). */
   readonly ilike: 'like' | 'ilike';
-  /** Runs first in every transaction that inserts events (PostgreSQL: orders the commits). */
-  beginEventWrite?(trx: Transaction<Database>): Promise<void>;
+  /**
+   * Runs first in every transaction that inserts events, with their times (PostgreSQL: orders the
+   * commits and makes the day partitions they need).
+   */
+  beginEventWrite?(trx: Transaction<Database>, tsMs: readonly number[]): Promise<void>;
+  /** The key an event is unique by (insert conflicts): its id, or (id, ts_ms) on partitioned tables. */
+  readonly eventKey: readonly ('id' | 'ts_ms')[];
   /** Releases resources not owned by Kysely (Kysely's own destroy() closes the connection). */
   close(): Promise<void>;
 }

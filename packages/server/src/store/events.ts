@@ -124,7 +124,10 @@ export async function insertValidatedEvents(
   const { keyring } = store;
   const { maxParams } = store.dialect;
   return store.db.transaction().execute(async (trx) => {
-    await store.dialect.beginEventWrite?.(trx);
+    await store.dialect.beginEventWrite?.(
+      trx,
+      batch.map((b) => b.tsMs),
+    );
     const sourceIds = await upsertSources(trx, store, batch);
     const rows = batch.map(({ e, tsMs }) => eventToRow(e, tsMs, sourceIds.get(e.source.name)!, keyring, now));
     if (store.dialect.prepared) {
@@ -138,7 +141,7 @@ export async function insertValidatedEvents(
       const res = await trx
         .insertInto('events')
         .values(part)
-        .onConflict((oc) => oc.column('id').doNothing())
+        .onConflict((oc) => oc.columns(store.dialect.eventKey).doNothing())
         .returning('id')
         .execute();
       for (const r of res) inserted.add(r.id);

@@ -15,6 +15,9 @@ import {
   Keyring,
 } from './index.js';
 import { makeEvent } from './testdata/events.mjs';
+import { sql } from 'kysely';
+import { listEventPartitions, partitionDay, partitionName } from './partitions.js';
+import { rebuildStats } from './stats-rollup.js';
 import { countRows, STORE_ENGINES, tmpStore } from './testdata/tmp-store.mjs';
 
 let cleanup: (() => Promise<void>) | undefined;
@@ -108,6 +111,52 @@ describe.each(STORE_ENGINES)('retention (%s)', (engine) => {
     await expect(purgeOlderThan(store, 0, now)).rejects.toThrow(/positive/);
   });
 
+  it('keeps the statistics exact and every child row consistent across the cutoff', async () => {
+    const t = await tmpStore({ engine });
+    cleanup = t.cleanup;
+    const { store } = t;
+    const now = Date.UTC(2026, 3, 10, 12);
+    // Four days of events, every 15 minutes; the cutoff falls at 06:00 inside the second day.
+    const events = Array.from(
+      { length: 4 * 96 },
+      (_, i) =>
+        makeEvent(i, {
+          ts: new Date(Date.UTC(2026, 2, 10) + i * 15 * 60_000).toISOString(),
+          ...(i % 7 === 0 ? { kind: 'honeypot', honeypot: { trap: 'env', password: 'x' } } : {}),
+        }) as SecurityEvent,
+    );
+    await insertEvents(store, events);
+    const cutoff = Date.UTC(2026, 2, 11, 6);
+    const r = await purgeOlderThan(store, (now - cutoff) / DAY, now);
+    const gone = events.filter((e) => Date.parse(e.ts) < cutoff);
+    expect(r).toMatchObject({
+      events: gone.length,
+      findings: gone.length,
+      honeypot_hits: gone.filter((e) => e.kind === 'honeypot').length,
+    });
+    expect(await countEvents(store)).toBe(events.length - gone.length);
+    expect(await countRows(store, 'findings')).toBe(events.length - gone.length);
+    expect(await countRows(store, 'honeypot_hits')).toBe(
+      events.filter((e, i) => i >= gone.length && e.kind === 'honeypot').length,
+    );
+    expect(await getEvent(store, events[gone.length]!.id)).toBeDefined();
+    expect(await getEvent(store, gone[gone.length - 1]!.id)).toBeUndefined();
+    const rows = async () =>
+      (
+        await sql<Record<string, unknown>>`SELECT * FROM stats_rollup ORDER BY dim, bucket_ms, item`.execute(
+          store.db,
+        )
+      ).rows;
+    const kept = await rows();
+    await rebuildStats(store.db);
+    expect(kept).toEqual(await rows());
+    if (engine === 'postgres') {
+      // The first day went as a whole partition; the day of the cutoff stays, with its later rows.
+      const days = (await listEventPartitions(store.db)).map((p) => p.name);
+      expect(days).toEqual(['events_p20260311', 'events_p20260312', 'events_p20260313']);
+    }
+  });
+
   it('runs on a timer and stops cleanly', async () => {
     const t = await tmpStore({ engine });
     cleanup = t.cleanup;
@@ -120,5 +169,23 @@ describe.each(STORE_ENGINES)('retention (%s)', (engine) => {
       });
     });
     expect(await done).toMatchObject({ events: 1 });
+  });
+});
+
+describe('partition names', () => {
+  it('name a UTC day and read back only their own form', () => {
+    const day = Date.UTC(2026, 11, 7);
+    expect(partitionName(day)).toBe('events_p20261207');
+    expect(partitionName(day + 86_399_999)).toBe('events_p20261207');
+    expect(partitionDay('events_p20261207')).toBe(day);
+    for (const bad of [
+      'events_p20261332',
+      'events_p2026127',
+      'events',
+      'events_p20261207; drop',
+      'x_p20261207',
+    ])
+      expect(partitionDay(bad)).toBeUndefined();
+    expect(() => partitionName(Number.NaN)).toThrow(RangeError);
   });
 });

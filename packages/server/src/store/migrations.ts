@@ -17,10 +17,22 @@ export interface SchemaHooks {
   /** Tables can be stored in primary key order (SQLite `WITHOUT ROWID`). */
   clusteredTables?: boolean;
   /**
-   * Events carry a `seq` column drawn in commit order (PostgreSQL; SQLite's rowid serves), and a
-   * BRIN index on their time for scans of large time ranges.
+   * Events carry a `seq` column drawn in commit order (PostgreSQL; SQLite's rowid serves).
    */
   commitSequenceColumn?: boolean;
+  /**
+   * The events table is partitioned by day on `ts_ms` (PostgreSQL: store/partitions.ts). Its key is
+   * then (id, ts_ms), and the tables that point at events keep the event id without a foreign key
+   * (a partitioned table's unique keys must hold the partition column); retention deletes them.
+   */
+  partitionedEvents?: boolean;
+}
+
+/** An `event_id` column: a foreign key with cascade where the events table allows one. */
+function eventRef(h: SchemaHooks) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the column builder of any table
+  return (c: any) =>
+    h.partitionedEvents ? c.notNull() : c.notNull().references('events.id').onDelete('cascade');
 }
 
 export const MIGRATION_TABLE = 'pal_migrations';
@@ -73,9 +85,9 @@ function initial(h: SchemaHooks): Migration {
         .addUniqueConstraint('log_files_source_path', ['source_id', 'path'])
         .execute();
 
-      await db.schema
+      let events = db.schema
         .createTable('events')
-        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => (h.partitionedEvents ? c.notNull() : c.primaryKey()))
         .addColumn('ts', 'text', (c) => c.notNull())
         .addColumn('ts_ms', 'bigint', (c) => c.notNull())
         .addColumn('source_id', 'integer', (c) => c.notNull().references('sources.id'))
@@ -117,8 +129,12 @@ function initial(h: SchemaHooks): Migration {
         .addColumn('raw_key_id', 'text')
         .addColumn('raw_truncated', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('findings_count', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('created_ms', 'bigint', (c) => c.notNull())
-        .execute();
+        .addColumn('created_ms', 'bigint', (c) => c.notNull());
+      if (h.partitionedEvents)
+        events = events
+          .addPrimaryKeyConstraint('events_pk', ['id', 'ts_ms'])
+          .modifyEnd(sql`PARTITION BY RANGE (ts_ms)`);
+      await events.execute();
       await db.schema.createIndex('events_ts').on('events').columns(['ts_ms', 'id']).execute();
       await db.schema.createIndex('events_ip_ts').on('events').columns(['client_ip', 'ts_ms']).execute();
       await db.schema
@@ -133,7 +149,7 @@ function initial(h: SchemaHooks): Migration {
 
       await h
         .idColumn(db.schema.createTable('findings'))
-        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id').onDelete('cascade'))
+        .addColumn('event_id', 'text', eventRef(h))
         .addColumn('rule', 'text', (c) => c.notNull())
         .addColumn('rule_version', 'integer', (c) => c.notNull())
         .addColumn('class', 'text', (c) => c.notNull())
@@ -178,7 +194,7 @@ function initial(h: SchemaHooks): Migration {
         .addColumn('incident_id', 'integer', (c) =>
           c.notNull().references('incidents.id').onDelete('cascade'),
         )
-        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id').onDelete('cascade'))
+        .addColumn('event_id', 'text', eventRef(h))
         .addPrimaryKeyConstraint('incident_events_pk', ['incident_id', 'event_id'])
         .execute();
       await db.schema.createIndex('incident_events_event').on('incident_events').column('event_id').execute();
@@ -219,7 +235,7 @@ function initial(h: SchemaHooks): Migration {
 
       await h
         .idColumn(db.schema.createTable('honeypot_hits'))
-        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id').onDelete('cascade'))
+        .addColumn('event_id', 'text', eventRef(h))
         .addColumn('trap', 'text', (c) => c.notNull())
         .addColumn('username', 'text')
         .addColumn('password_enc', h.blobType)
@@ -436,8 +452,7 @@ function statsAlertOrigins(h: SchemaHooks): Migration {
 /**
  * Scale-out: leases (one holder of a named role at a time, e.g. the correlation leader among
  * `palisade worker` processes, with its checkpoint), and on PostgreSQL the commit sequence of
- * events and a BRIN index on their time (events are appended in roughly time order, so a block
- * range index finds a day among 10 M rows at a tiny fraction of a b-tree's size and write cost).
+ * events (dialects/postgres.ts).
  */
 function scaleOut(h: SchemaHooks): Migration {
   return {
@@ -456,8 +471,9 @@ function scaleOut(h: SchemaHooks): Migration {
           .alterTable('events')
           .addColumn('seq', 'bigserial', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('events_seq').on('events').column('seq').unique().execute();
-        await db.schema.createIndex('events_ts_brin').on('events').using('brin').column('ts_ms').execute();
+        // Unique by construction (one sequence); a unique index of a partitioned table would have
+        // to hold ts_ms.
+        await db.schema.createIndex('events_seq').on('events').column('seq').execute();
       }
     },
   };

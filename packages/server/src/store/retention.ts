@@ -1,18 +1,23 @@
 /**
  * Retention: deletes events older than N days (by event time) with everything that hangs off them
- * (findings, honeypot hits, incident links cascade), in batches so the writer is never blocked for
- * long. `startRetention` runs it on a timer that does not keep the process alive.
+ * (findings, honeypot hits, incident links), in batches so the writer is never blocked for long.
+ * On PostgreSQL the events table is partitioned by day (store/partitions.ts): every day wholly
+ * before the cutoff goes at once — its rows' children deleted, the partition dropped, the rollup
+ * rows of its buckets dropped — and only the day holding the cutoff is deleted row by row.
+ * `startRetention` runs it on a timer that does not keep the process alive.
  *
  * The statistics rollup stays exact: each batch takes its events out of the rollup in the
  * transaction that deletes them, and the last one drops the rollup rows of buckets ending at or
  * before the cutoff. The bucket holding the cutoff keeps rows counting exactly its remaining events.
  */
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { PalisadeError } from '../errors.js';
+import { DAY_MS, listEventPartitions } from './partitions.js';
+import type { Database } from './schema.js';
 import { dropStatsBefore, removeEventsFromStats } from './stats-rollup.js';
 import type { Store } from './store.js';
 
 export const DEFAULT_RETENTION_DAYS = 30;
-const DAY_MS = 86_400_000;
 const BATCH = 2000;
 
 export interface PurgeResult {
@@ -23,6 +28,43 @@ export interface PurgeResult {
   incident_links: number;
   /** Statistics rollup rows dropped. */
   stats_rows: number;
+}
+
+const CHILDREN = ['findings', 'honeypot_hits', 'incident_events'] as const;
+const RESULT_KEY = {
+  findings: 'findings',
+  honeypot_hits: 'honeypot_hits',
+  incident_events: 'incident_links',
+} as const;
+
+/**
+ * Deletes the rows pointing at the events `ids` selects (a list, or a subquery of a partition) and
+ * adds their counts to `out`.
+ */
+async function deleteChildren(
+  trx: Transaction<Database>,
+  ids: readonly string[] | RawBuilder<string>,
+  out: PurgeResult,
+): Promise<void> {
+  for (const table of CHILDREN) {
+    const res = await trx.deleteFrom(table).where('event_id', 'in', ids).executeTakeFirst();
+    out[RESULT_KEY[table]] += Number(res.numDeletedRows);
+  }
+}
+
+/** PostgreSQL: drops every day partition that ends at or before `cutoff`, one transaction each. */
+async function dropWholeDays(store: Store, cutoff: number, out: PurgeResult): Promise<void> {
+  for (const p of await listEventPartitions(store.db)) {
+    if (p.day + DAY_MS > cutoff) break;
+    await store.db.transaction().execute(async (trx) => {
+      const part = sql.table(p.name);
+      await deleteChildren(trx, sql<string>`(SELECT id FROM ${part})`, out);
+      const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM ${part}`.execute(trx);
+      out.events += Number(rows[0]!.n);
+      await sql`DROP TABLE ${part}`.execute(trx);
+      out.stats_rows += await dropStatsBefore(trx, p.day + DAY_MS);
+    });
+  }
 }
 
 /** Deletes events with ts older than `days` before `nowMs`. */
@@ -42,6 +84,7 @@ export async function purgeOlderThan(
     incident_links: 0,
     stats_rows: 0,
   };
+  if (store.dialect.hooks.partitionedEvents) await dropWholeDays(store, cutoff, out);
   for (;;) {
     const done = await store.db.transaction().execute(async (trx) => {
       const ids = (
@@ -53,21 +96,11 @@ export async function purgeOlderThan(
           .limit(BATCH)
           .execute()
       ).map((r) => r.id);
-      const count = async (table: 'findings' | 'honeypot_hits' | 'incident_events') =>
-        Number(
-          (
-            await trx
-              .selectFrom(table)
-              .select((eb) => eb.fn.countAll().as('n'))
-              .where('event_id', 'in', ids)
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
       if (ids.length > 0) {
-        out.findings += await count('findings');
-        out.honeypot_hits += await count('honeypot_hits');
-        out.incident_links += await count('incident_events');
+        // The rollup reads the events' findings: first. Then the children explicitly, not by
+        // cascade: a partitioned events table has no foreign keys to it.
         await removeEventsFromStats(trx, ids);
+        await deleteChildren(trx, ids, out);
         const res = await trx.deleteFrom('events').where('id', 'in', ids).executeTakeFirst();
         out.events += Number(res.numDeletedRows);
       }

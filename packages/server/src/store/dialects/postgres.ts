@@ -11,6 +11,9 @@
  * every event below n — the store tail (live stream, the correlation leader) relies on that. The
  * writes serialise at the insert, as they do on SQLite; batches keep that cheap.
  *
+ * Events are partitioned by day of event time (store/partitions.ts): retention drops whole days,
+ * and range queries read only the days they cover.
+ *
  * `schema` (or `?schema=` on the URL) keeps Palisade's tables in a schema of their own (created on
  * first start); the tests give each run its own.
  */
@@ -20,6 +23,7 @@ import { PalisadeError } from '../../errors.js';
 import type { StoreDialect } from '../dialect.js';
 import type { SchemaHooks } from '../migrations.js';
 import type { Database } from '../schema.js';
+import { ensureEventPartitions } from '../partitions.js';
 
 export interface PostgresOptions {
   /** `postgres://user@host:port/db` (password in the URL or PGPASSWORD; never printed). */
@@ -43,6 +47,7 @@ export const postgresHooks: SchemaHooks = {
   idColumn: (t) => t.addColumn('id', 'serial', (c) => c.primaryKey()),
   blobType: 'bytea',
   commitSequenceColumn: true,
+  partitionedEvents: true,
 };
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -118,8 +123,10 @@ export async function createPostgresDialect(opts: PostgresOptions): Promise<Post
     maxParams: 30000,
     ilike: 'ilike',
     commitSeq: 'seq',
-    async beginEventWrite(trx: Transaction<Database>) {
+    eventKey: ['id', 'ts_ms'],
+    async beginEventWrite(trx: Transaction<Database>, tsMs: readonly number[]) {
       await sql`SELECT pg_advisory_xact_lock(${sql.lit(EVENT_WRITE_LOCK)})`.execute(trx);
+      await ensureEventPartitions(trx, tsMs);
     },
     close: async () => {
       // Kysely's destroy() ends the pool; a second end() would throw.

@@ -89,6 +89,7 @@ export function createSqliteDialect(opts: SqliteOptions): SqliteStoreDialect {
     maxParams: 30000,
     ilike: 'like',
     commitSeq: 'rowid',
+    eventKey: ['id'],
     close: async () => {
       if (native.open) native.close();
     },
