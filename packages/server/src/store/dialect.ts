@@ -38,6 +38,18 @@ export interface StoreDialect {
   beginEventWrite?(trx: Transaction<Database>, tsMs: readonly number[]): Promise<void>;
   /** The key an event is unique by (insert conflicts): its id, or (id, ts_ms) on partitioned tables. */
   readonly eventKey: readonly ('id' | 'ts_ms')[];
+  /**
+   * Inserts many rows of one shape in one statement (PostgreSQL: a column array per column through
+   * `unnest`, far cheaper than a bound parameter per value); with `conflict`, rows whose key exists
+   * are skipped. Returns the `returning` column of the rows written. Dialects without it use
+   * Kysely's multi-row inserts.
+   */
+  insertMany?(
+    trx: Transaction<Database>,
+    table: 'events' | 'findings' | 'honeypot_hits',
+    rows: readonly Record<string, unknown>[],
+    opts?: { conflict?: readonly string[]; returning?: string },
+  ): Promise<unknown[]>;
   /** Releases resources not owned by Kysely (Kysely's own destroy() closes the connection). */
   close(): Promise<void>;
 }

@@ -137,20 +137,30 @@ export async function insertValidatedEvents(
       return res;
     }
     const inserted = new Set<string>();
-    for (const part of chunk(rows, maxParams)) {
-      const res = await trx
-        .insertInto('events')
-        .values(part)
-        .onConflict((oc) => oc.columns(store.dialect.eventKey).doNothing())
-        .returning('id')
-        .execute();
-      for (const r of res) inserted.add(r.id);
-    }
+    const { insertMany, eventKey } = store.dialect;
+    if (insertMany) {
+      const ids = await insertMany(trx, 'events', rows, { conflict: eventKey, returning: 'id' });
+      for (const id of ids) inserted.add(id as string);
+    } else
+      for (const part of chunk(rows, maxParams)) {
+        const res = await trx
+          .insertInto('events')
+          .values(part)
+          .onConflict((oc) => oc.columns(eventKey).doNothing())
+          .returning('id')
+          .execute();
+        for (const r of res) inserted.add(r.id);
+      }
     const fresh = inserted.size === batch.length ? batch : batch.filter(({ e }) => inserted.has(e.id));
     const findings = fresh.flatMap(({ e }) => findingRows(e));
-    for (const part of chunk(findings, maxParams)) await trx.insertInto('findings').values(part).execute();
     const hits = fresh.flatMap(({ e, tsMs }) => honeypotRow(e, tsMs, keyring) ?? []);
-    for (const part of chunk(hits, maxParams)) await trx.insertInto('honeypot_hits').values(part).execute();
+    if (insertMany) {
+      await insertMany(trx, 'findings', findings);
+      await insertMany(trx, 'honeypot_hits', hits);
+    } else {
+      for (const part of chunk(findings, maxParams)) await trx.insertInto('findings').values(part).execute();
+      for (const part of chunk(hits, maxParams)) await trx.insertInto('honeypot_hits').values(part).execute();
+    }
     if (stats)
       await addEventsToStats(
         trx,

@@ -50,6 +50,8 @@ export const postgresHooks: SchemaHooks = {
   partitionedEvents: true,
 };
 
+/** A type name as information_schema spells it (`text`, `bigint`, `double precision`, ...). */
+const TYPE_NAME = /^[a-z][a-z ]{0,40}$/;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const INT8 = 20;
@@ -112,6 +114,8 @@ export async function createPostgresDialect(opts: PostgresOptions): Promise<Post
     );
   }
   let ended = false;
+  /** Column types of the tables insertMany writes, read once from the catalog. */
+  const columnTypes = new Map<string, Map<string, string>>();
   return {
     name: 'postgres',
     pool,
@@ -127,6 +131,32 @@ export async function createPostgresDialect(opts: PostgresOptions): Promise<Post
     async beginEventWrite(trx: Transaction<Database>, tsMs: readonly number[]) {
       await sql`SELECT pg_advisory_xact_lock(${sql.lit(EVENT_WRITE_LOCK)})`.execute(trx);
       await ensureEventPartitions(trx, tsMs);
+    },
+    async insertMany(trx, table, rows, opts = {}) {
+      if (rows.length === 0) return [];
+      let types = columnTypes.get(table);
+      if (types === undefined) {
+        const { rows: cols } = await sql<{ name: string; type: string }>`SELECT column_name AS name,
+          data_type AS type FROM information_schema.columns
+          WHERE table_schema = current_schema() AND table_name = ${table}`.execute(trx);
+        types = new Map(cols.filter((c) => TYPE_NAME.test(c.type)).map((c) => [c.name, c.type]));
+        columnTypes.set(table, types);
+      }
+      const names = Object.keys(rows[0]!);
+      const arrays = names.map((name) => {
+        const type = types.get(name);
+        if (type === undefined) throw new Error(`${table}.${name}: no such column`);
+        return sql`CAST(${rows.map((r) => r[name] ?? null)} AS ${sql.raw(type)}[])`;
+      });
+      const conflict = opts.conflict
+        ? sql` ON CONFLICT (${sql.join(opts.conflict.map((c) => sql.ref(c)))}) DO NOTHING`
+        : sql``;
+      const returning = opts.returning ? sql` RETURNING ${sql.ref(opts.returning)}` : sql``;
+      const res = await sql<Record<string, unknown>>`INSERT INTO ${sql.table(table)}
+        (${sql.join(names.map((n) => sql.ref(n)))}) SELECT * FROM unnest(${sql.join(arrays)})${conflict}${returning}`.execute(
+        trx,
+      );
+      return opts.returning ? res.rows.map((r) => r[opts.returning!]) : [];
     },
     close: async () => {
       // Kysely's destroy() ends the pool; a second end() would throw.
