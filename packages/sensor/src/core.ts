@@ -15,6 +15,7 @@ import { buildAuthEvent, buildEvent, httpInfo, rawRequest } from './event-builde
 import { compileOptions, type BlockCode, type CompiledOptions, type SensorOptions } from './options.js';
 import { Shipper, type ShipperStats } from './shipper.js';
 import { collectorTransport, sinkTransport } from './transports.js';
+import { busTransport } from './bus-transport.js';
 
 /** The response to send instead of calling the app. */
 export interface BlockResponse {
@@ -132,7 +133,14 @@ export function createSensorCore(options: SensorOptions = {}): SensorCore {
           },
           bans,
         );
-  const transport = o.collector ? collectorTransport(o.collector) : o.sink ? sinkTransport(o.sink) : null;
+  const bus = o.bus ? busTransport(o.bus) : null;
+  const transport = o.collector
+    ? collectorTransport(o.collector)
+    : bus
+      ? bus.transport
+      : o.sink
+        ? sinkTransport(o.sink)
+        : null;
   const shipper = transport ? new Shipper(o.shipper, transport) : null;
   const monitor = o.mode === 'monitor';
   const c = {
@@ -376,6 +384,7 @@ export function createSensorCore(options: SensorOptions = {}): SensorCore {
     close: async (deadlineMs = 5000) => {
       puller?.close();
       await shipper?.close(deadlineMs);
+      await bus?.close();
     },
   });
 }

@@ -37,6 +37,7 @@ export {
   DEFAULT_REDACT_HEADERS,
   type SensorOptions,
   type CollectorOptions,
+  type BusOptions,
   type ShipperOptions,
   type SinkFunction,
   type BanOptions,

@@ -3,6 +3,7 @@
  * a bad option throws a `SensorConfigError` naming the field; the request path only reads the result.
  */
 import { hostname } from 'node:os';
+import type { CompiledBus } from './bus-transport.js';
 import {
   createEngine,
   ConfigError,
@@ -35,6 +36,22 @@ export interface CollectorOptions extends ShipperOptions {
   apiKey: string;
   /** Per POST. Default 10000 ms. */
   timeoutMs?: number;
+}
+
+/**
+ * Publishes events to NATS JetStream for `palisade worker` to store (scale-out). Chosen by this
+ * option, or by the environment variable PALISADE_BUS_URL (and PALISADE_BUS_PREFIX) when neither
+ * `collector`, `sink` nor `bus` is given.
+ */
+export interface BusOptions extends ShipperOptions {
+  /** `nats://host:port` (comma-separated for several servers). */
+  url: string;
+  /** Subject prefix: events go to `<prefix>.events.<kind>`. Default `palisade`. */
+  prefix?: string;
+  /** Wait for a connection or a PubAck. Default 10000 ms. */
+  timeoutMs?: number;
+  /** Largest event published (bytes of JSON); larger ones are refused, counted. Default 1 MiB. */
+  maxMessageBytes?: number;
 }
 
 /**
@@ -111,6 +128,8 @@ export interface SensorOptions {
   /** Proxies (addresses, CIDRs) whose `X-Forwarded-For` is believed. Default none: the socket peer. */
   trustProxy?: string[];
   collector?: CollectorOptions;
+  /** Publish to NATS JetStream instead of a collector (see BusOptions; also PALISADE_BUS_URL). */
+  bus?: BusOptions;
   sink?: SinkFunction;
   /** Batching for `sink` (the collector takes these in `collector`). */
   sinkOptions?: ShipperOptions;
@@ -165,6 +184,7 @@ export interface CompiledOptions {
   clock: { now(): number };
   shipper: CompiledShipper;
   collector: { url: string; apiKey: string; timeoutMs: number } | null;
+  bus: CompiledBus | null;
   sink: SinkFunction | null;
   bans: { pullUrl: string | null; apiKey: string; intervalMs: number; list: readonly BanInput[] };
 }
@@ -193,6 +213,29 @@ function baseUrl(field: string, v: unknown): string {
   let href = u.href;
   while (href.endsWith('/')) href = href.slice(0, -1);
   return href;
+}
+
+function natsUrl(field: string, v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '')
+    throw new SensorConfigError(field, 'expected nats://HOST:PORT');
+  const parts = v.split(',').map((p) => p.trim());
+  for (const p of parts) {
+    let u: URL;
+    try {
+      u = new URL(p);
+    } catch {
+      throw new SensorConfigError(field, `not a URL: ${p.slice(0, 100)}`);
+    }
+    if (u.protocol !== 'nats:' && u.protocol !== 'tls:')
+      throw new SensorConfigError(field, 'expected a nats:// or tls:// URL');
+  }
+  return parts.join(',');
+}
+
+function busPrefix(field: string, v: unknown): string {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(v))
+    throw new SensorConfigError(field, 'expected 1..64 letters, digits, _ or -');
+  return v;
 }
 
 function shipperOptions(field: string, o: ShipperOptions | undefined): CompiledShipper {
@@ -327,11 +370,36 @@ export function compileOptions(options: SensorOptions = {}): CompiledOptions {
     throw new SensorConfigError('redactHeaders', 'expected a list of header names');
 
   let collector: CompiledOptions['collector'] = null;
+  let bus: CompiledBus | null = null;
   let shipper: CompiledShipper;
   const sink = options.sink ?? null;
-  if (options.collector && sink)
-    throw new SensorConfigError('sink', 'give either collector or sink, not both');
-  if (options.collector) {
+  if ([options.collector, sink, options.bus].filter((x) => x !== undefined && x !== null).length > 1)
+    throw new SensorConfigError('sink', 'give one of collector, bus or sink');
+  const envBus = process.env.PALISADE_BUS_URL;
+  const busOpt: BusOptions | undefined =
+    options.bus ??
+    (!options.collector && !sink && envBus
+      ? {
+          url: envBus,
+          ...(process.env.PALISADE_BUS_PREFIX ? { prefix: process.env.PALISADE_BUS_PREFIX } : {}),
+        }
+      : undefined);
+  if (busOpt) {
+    if (typeof busOpt !== 'object') throw new SensorConfigError('bus', 'expected { url, prefix? }');
+    bus = {
+      url: natsUrl('bus.url', busOpt.url),
+      prefix: busPrefix('bus.prefix', busOpt.prefix ?? 'palisade'),
+      timeoutMs: int('bus.timeoutMs', busOpt.timeoutMs, 10_000, 1, 600_000),
+      maxMessageBytes: int(
+        'bus.maxMessageBytes',
+        busOpt.maxMessageBytes,
+        1024 * 1024,
+        1024,
+        64 * 1024 * 1024,
+      ),
+    };
+    shipper = shipperOptions('bus', busOpt);
+  } else if (options.collector) {
     const c = options.collector;
     if (typeof c.apiKey !== 'string' || c.apiKey === '')
       throw new SensorConfigError('collector.apiKey', 'expected a non-empty string');
@@ -377,6 +445,7 @@ export function compileOptions(options: SensorOptions = {}): CompiledOptions {
     clock,
     shipper,
     collector,
+    bus,
     sink,
     bans: {
       pullUrl,

@@ -52,6 +52,8 @@ export const ERRORS = {
   PAL_ERR_PROXY_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream did not answer in time' },
   PAL_ERR_SENSOR_CONFIG: { status: 400, message: 'Invalid sensor option' },
   PAL_ERR_SENSOR_INSPECT_FAILED: { status: 503, message: 'The request could not be inspected' },
+  PAL_ERR_BUS_CONFIG: { status: 400, message: 'Invalid NATS bus option' },
+  PAL_ERR_BUS_UNAVAILABLE: { status: 503, message: 'The NATS server or its JetStream cannot be reached' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

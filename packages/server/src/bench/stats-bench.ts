@@ -204,7 +204,8 @@ export async function benchStats(opts: StatsBenchOptions = {}): Promise<StatsBen
         timings,
       };
     } finally {
-      if (opts.database) await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(pipeline.store.db);
+      if (opts.database)
+        await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(pipeline.store.db);
       await pipeline.close();
     }
   } finally {

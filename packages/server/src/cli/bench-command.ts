@@ -5,7 +5,8 @@
  * resident memory of `palisade serve` at idle and under ingest load, and log ingest lines/s (parse,
  * inspect, full path into SQLite) beside fail2ban-regex when installed, and the classifier's cost per
  * request, its training time and size, and learning mode's costs, and the statistics endpoints'
- * response times over 1,000,000 stored events. Figures only (STYLE.md #17).
+ * response times over 1,000,000 stored events, and scale-out: events/s and consumer lag from NATS
+ * JetStream through two `palisade worker` processes into PostgreSQL. Figures only (STYLE.md #17).
  * `--only a,b` runs some sections, `--quick` shortens every run, `--json` prints one JSON object.
  */
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { benchIngest, formatIngest } from '../bench/ingest-bench.js';
 import { benchClassifier, formatClassifierBench } from '../bench/ml-bench.js';
 import { benchLearning, formatLearning } from '../bench/learn-bench.js';
 import { benchStats, formatStats } from '../bench/stats-bench.js';
+import { benchBus, formatBus } from '../bench/bus-bench.js';
 
 export { BUILTIN_MIX, worstCases } from '../bench/engine-bench.js';
 
@@ -33,6 +35,8 @@ export const BENCH_SECTIONS = [
   'ingest',
   'ml',
   'stats',
+  'stats-pg',
+  'bus',
 ] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
@@ -142,6 +146,20 @@ ${formatLearning(x.learning)}`;
       title: 'stats: statistics endpoints over stored events (SQLite, through the API)',
       run: () => benchStats(q ? { events: 100_000, runs: 5 } : {}),
       format: (r) => formatStats(r as Awaited<ReturnType<typeof benchStats>>),
+    },
+    'stats-pg': {
+      title: 'stats-pg: statistics endpoints over 10,000,000 events on PostgreSQL (through the API)',
+      run: () =>
+        benchStats({
+          database: process.env.PALISADE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+          ...(q ? { events: 1_000_000, runs: 5 } : { events: 10_000_000 }),
+        }),
+      format: (r) => formatStats(r as Awaited<ReturnType<typeof benchStats>>),
+    },
+    bus: {
+      title: 'bus: NATS JetStream → 2 palisade worker processes → PostgreSQL',
+      run: () => benchBus(q ? { events: 5000, rate: 2000, seconds: 5 } : {}),
+      format: (r) => formatBus(r as Awaited<ReturnType<typeof benchBus>>),
     },
   };
   const selected = opts.only && opts.only.length > 0 ? opts.only : BENCH_SECTIONS;

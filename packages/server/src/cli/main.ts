@@ -17,6 +17,7 @@ import { runSimulate } from '../simulate/index.js';
 import type { ModelChoice } from '../models/load-models.js';
 import { runModelCommand } from '../models/model-command.js';
 import { runErrorsCommand } from './errors-command.js';
+import { runForensicsCommand } from './forensics-command.js';
 import { runUserCommand } from '../auth/user-command.js';
 import {
   runApiKeyCreate,
@@ -38,11 +39,12 @@ Usage:
   palisade scan --payloads FILE [--out FILE] inspect payload records (each as GET /?q= and a form POST)
   palisade eval [DIR] [--verbose] [--json] [--set NAME]...
                                              evaluate on every labelled set of a corpus (default ../shared/corpus)
-  palisade bench [DIR] [--only engine,store,proxy,sensor,serve,ingest,ml,stats] [--quick] [--json]
+  palisade bench [DIR] [--only engine,store,proxy,sensor,serve,ingest,ml,stats,bus] [--quick] [--json]
                                              speed and memory: engine (corpus mix from DIR when present;
                                              with the classifier unless --no-ml), store writer, proxy vs
                                              nginx+ModSecurity, sensor, serve RSS, log ingest lines/s vs
-                                             fail2ban-regex, classifier cost, training time, learning mode
+                                             fail2ban-regex, classifier cost, training time, learning mode,
+                                             NATS workers into PostgreSQL (events/s, consumer lag)
   palisade demo                              inspect a few sample requests and explain them
   palisade rules [--json]                    list every detection rule (id, version, class, severity)
   palisade errors [--markdown]               every error code with its HTTP status and message
@@ -53,7 +55,12 @@ Usage:
                                              process (listening on proxy.listen / PALISADE_PROXY_LISTEN);
                                              --demo adds a demo shop behind the proxy, with mixed traffic
   palisade proxy --upstream URL [--listen HOST:PORT] [--db PATH]
-                                             reverse proxy that inspects, blocks and records every request
+                                             reverse proxy that inspects, blocks and records every request;
+                                             with PALISADE_BUS_URL and no --db it publishes to NATS JetStream
+  palisade worker [--bus URL] [--prefix NAME] [--db PATH|postgres://…] [--no-correlate] [--json]
+                                             consume events from NATS JetStream (PALISADE_BUS_URL) into the
+                                             store; run several (one shared consumer, one correlation
+                                             leader); palisade worker --help for every option
   palisade ingest FILE… [--format F] [--profile NAME] [--follow] [--json] [--db PATH]
                                              read logs (access, auth, auditd, jsonl; auto-detected;
                                              - for stdin; .gz ok): parse, inspect, correlate, store;
@@ -83,6 +90,8 @@ Usage:
   palisade dataset export --format parquet|csv|jsonl [--labels detector,analyst] [--split 80/20] --out DIR
                                              labelled, de-duplicated, stratified dataset with ECS field names
                                              and a data card (palisade dataset --help for every option)
+  palisade dataset export --format ocsf --out DIR [--since TIME] [--until TIME] [--no-incidents]
+                                             every event and incident as OCSF 1.x JSON lines (for a SIEM)
   palisade dataset synth --n N --seed S [--format F] --out DIR
                                              a synthetic OWASP Top-10 dataset written like the export
   palisade simulate --target URL [--rate N] [--duration S] [--mix normal:1,signature:1,obfuscated:1]
@@ -95,6 +104,11 @@ Usage:
                                              service (corpus holdout, analyst labels) before it goes live
   palisade label EVENT_ID attack|benign|clear [--db PATH]
                                              mark an event a true or false positive (feeds palisade train)
+  palisade forensics burst|distributed-bruteforce|top-talkers|sessions [--from T] [--to T] [--json]
+                                             time-window analyses in SQL on the store (or --engine duckdb
+                                             --parquet FILE); palisade forensics --help for every option
+  palisade forensics export --out FILE.parquet [--from T] [--to T]
+                                             the events as Parquet for DuckDB
 
 Options for scan, eval, bench:
   --config FILE        engine configuration (JSON; see README "Engine configuration")
@@ -169,6 +183,11 @@ export async function main(argv: string[]): Promise<number> {
       return runModelCommand(rest);
     case 'errors':
       return runErrorsCommand(rest);
+    case 'forensics':
+      return runForensicsCommand(rest);
+    case 'worker':
+      // Its own flags; reads the server configuration itself. Loaded only here (NATS client).
+      return (await import('./worker-command.js')).runWorkerCommand(rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,
@@ -276,7 +295,7 @@ export async function main(argv: string[]): Promise<number> {
           'PAL_ERR_CLI_USAGE',
           'proxy needs --upstream URL (or proxy.upstream in the config)',
         );
-      return runProxyCommand(config);
+      return runProxyCommand(config, { localDb: values.db !== undefined });
     }
     case 'ingest':
       return runIngest({

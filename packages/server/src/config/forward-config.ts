@@ -133,7 +133,7 @@ function syslogTarget(raw: Record<string, unknown>, key: string): SyslogTarget {
     alerts: true,
     incidents: true,
     max_message_bytes: 8192,
-    max_queue: 10_000,
+    max_queue: 2000,
     max_attempts: 5,
     backoff_ms: 500,
     max_backoff_ms: 30_000,

@@ -11,6 +11,7 @@ import { PalisadeError } from '../errors.js';
 import { loadKeyring } from '../store/keyring-file.js';
 import { openStore } from '../store/store.js';
 import { exportDataset, LABEL_SOURCES } from './export-dataset.js';
+import { exportOcsf, type OcsfExportResult } from './ocsf-export.js';
 import { parseSplit } from './split.js';
 import { synthDataset } from './synth/synth.js';
 import { parseFormat } from './writers/row-writer.js';
@@ -24,6 +25,10 @@ export const DATASET_USAGE = `Usage:
       (analyst labels override detector labels; de-duplicated; stratified seeded split;
        --include-raw adds decrypted headers and bodies; CSV cells that a spreadsheet would run
        as formulas get a leading ' unless --no-formula-guard)
+  palisade dataset export --format ocsf --out DIR [--since TIME] [--until TIME] [--no-incidents]
+                          [--db PATH] [--json]
+      every event of the time range and the incidents as OCSF 1.x JSON lines → DIR/ocsf.jsonl
+      (Detection Finding, HTTP Activity, Authentication, Network Activity, Incident Finding)
   palisade dataset synth --out DIR [--n N] [--seed S] [--format parquet|csv|jsonl] [--split 80/20]
                           [--attack-share 0.5] [--json]
       synthetic OWASP Top-10 attacks and realistic benign requests, same columns and data card
@@ -78,6 +83,7 @@ export async function runDatasetCommand(argv: string[], io: DatasetCommandIo = {
       'include-raw': { type: 'boolean' },
       'all-kinds': { type: 'boolean' },
       'no-formula-guard': { type: 'boolean' },
+      'no-incidents': { type: 'boolean' },
       n: { type: 'string' },
       'attack-share': { type: 'string' },
       db: { type: 'string' },
@@ -94,6 +100,37 @@ export async function runDatasetCommand(argv: string[], io: DatasetCommandIo = {
   if (positionals.length > 1) throw usage(`unexpected argument "${positionals[1]}"`);
   if (!values.out) throw usage(`dataset ${sub} needs --out DIR`);
   const outDir = resolve(values.out);
+  if (values.format === 'ocsf') {
+    if (sub !== 'export') throw usage('--format ocsf is for dataset export');
+    const extra = (['labels', 'split', 'seed', 'include-raw', 'all-kinds', 'no-formula-guard'] as const).find(
+      (k) => values[k] !== undefined,
+    );
+    if (extra) throw usage(`--${extra} does not apply to --format ocsf`);
+    const config = io.config ?? loadConfig({ file: values.config, flags: { db: values.db } });
+    const store = await openStore({ path: config.db, keyring: loadKeyring({ dataDir: config.data_dir }) });
+    let r: OcsfExportResult;
+    try {
+      r = await exportOcsf(store, {
+        outDir,
+        ...(values.since !== undefined ? { since: values.since } : {}),
+        ...(values.until !== undefined ? { until: values.until } : {}),
+        incidents: !values['no-incidents'],
+      });
+    } finally {
+      await store.close();
+    }
+    const kv = (o: Record<string, number>) =>
+      Object.entries(o)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none';
+    write(
+      values.json
+        ? `${JSON.stringify(r, null, 2)}\n`
+        : `${r.file}: ${r.objects} OCSF objects (${kv(r.by_class)}); skipped: ${kv(r.skipped)}\n`,
+    );
+    return 0;
+  }
+  if (values['no-incidents']) throw usage('--no-incidents is for --format ocsf');
   const format = parseFormat(values.format ?? 'parquet');
   const split = parseSplit(values.split ?? '80/20');
   const formulaGuard = !values['no-formula-guard'];

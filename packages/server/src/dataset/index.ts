@@ -24,3 +24,4 @@ export {
   type SynthOptions,
 } from './synth/synth.js';
 export { runDatasetCommand, DATASET_USAGE } from './dataset-command.js';
+export { exportOcsf, type OcsfExportOptions, type OcsfExportResult } from './ocsf-export.js';

@@ -18,6 +18,7 @@ import { registerCompatRoutes } from './routes-compat.js';
 import { registerOpenApi } from './openapi.js';
 import { registerStreamRoutes } from './routes-stream.js';
 import { registerExclusionRoutes } from './routes-exclusions.js';
+import { registerForensicsRoutes } from './routes-forensics.js';
 import { registerWeb } from './static.js';
 import { actorOf, hasScope } from './principal.js';
 import { createAuth, type Clock } from '../auth/authenticator.js';
@@ -339,6 +340,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   registerCompatRoutes(app, { ...opts, requireScope });
   registerStreamRoutes(app, { pipeline, requireScope });
   registerExclusionRoutes(app, { pipeline, requireScope });
+  registerForensicsRoutes(app, { pipeline, requireScope });
   registerAuthRoutes(app, { auth });
 
   return app;

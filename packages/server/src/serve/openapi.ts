@@ -68,6 +68,7 @@ const TAGS = [
   { name: 'stats', description: 'Statistics, geo points and findings for the dashboard' },
   { name: 'stream', description: 'Live events and incidents (Server-Sent Events)' },
   { name: 'exclusions', description: 'Rule exclusions applied at run time' },
+  { name: 'forensics', description: 'Time-window analyses: bursts, brute force, top talkers, sessions' },
   { name: 'compat', description: 'IT-Sec-Projekt aliases (deprecated; use the v1 routes)' },
 ];
 

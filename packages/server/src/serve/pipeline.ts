@@ -38,6 +38,7 @@ import { validateEvent } from '../store/validate-event.js';
 import { getSetting } from '../store/settings.js';
 import { resolveCorrelationConfig, type CorrelationConfig } from '../correlate/config.js';
 import { createIncidentFlow, type IncidentFlow } from '../correlate/flow.js';
+import { createForwarder, type Forwarder } from '../forward/forwarder.js';
 
 export interface Pipeline {
   engine: Engine;
@@ -61,6 +62,8 @@ export interface Pipeline {
   sink: EventSink;
   /** Correlation: incidents from the events that pass through `sink`. */
   incidents: IncidentFlow;
+  /** Alerts and incidents to syslog receivers and webhooks (`forward` config), after commit. */
+  forwarder: Forwarder;
   /**
    * Submits a batch (the in-process sensor's `sink`): resolves when every event is committed or was
    * refused as invalid (counted); rejects when some could not be taken now (queue full, closing), so
@@ -124,9 +127,16 @@ export async function openPipeline(
     correlation?: CorrelationConfig;
     /** Limits of the live stream (defaults: 100 clients, 1 MiB unsent per client, ping every 15 s). */
     live?: LiveHubOptions;
+    /**
+     * Correlate in this process (default true). `palisade worker` sets false: `sink`, `submitBatch`
+     * and `ingestBatch` then enrich and write without observing; one elected leader correlates from
+     * the store's commit order instead (correlate/leader.ts).
+     */
+    correlate?: boolean;
   } = {},
 ): Promise<Pipeline> {
   const log = opts.log ?? (() => undefined);
+  const correlate = opts.correlate !== false;
   const keyring = loadKeyring({ dataDir: config.data_dir });
   const store = await openStore({ path: config.db, keyring });
   const [{ config: firstModelConfig, loaded: models }, exclusions] = await Promise.all([
@@ -180,10 +190,15 @@ export async function openPipeline(
   const bans = createBanCache(store);
   await bans.reload();
   const saved = opts.correlation ? undefined : await getSetting(store, INCIDENT_CONFIG_SETTING);
+  const forwarder = createForwarder(config.forward, { store, log });
   const incidents = createIncidentFlow(
     store,
     opts.correlation ?? (saved ? resolveCorrelationConfig(saved.value) : config.correlation),
-    { log, onBan: () => void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)) },
+    {
+      log,
+      onBan: () => void bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)),
+      onPersisted: (list) => forwarder.incidents(list),
+    },
   );
   const live = createLiveHub(store.keyring, opts.live);
   // The only path of committed events and incidents to the stream, whichever process wrote them.
@@ -250,7 +265,7 @@ export async function openPipeline(
       // The writer validates and counts refusals; only valid events are enriched and correlated.
       if (!event || typeof event !== 'object' || validateEvent(event) !== undefined)
         return writer.submit(event);
-      const turn = incidents.take();
+      const turn = correlate ? incidents.take() : undefined;
       if (event.action === 'allow' || event.action === 'log' || event.action === 'block')
         counters.events[event.action]++;
       try {
@@ -260,13 +275,14 @@ export async function openPipeline(
         counters.enrich_failed++;
         log(`enrichment failed: ${(e as Error).message}`);
       }
-      if (!writer.writable()) {
+      if (turn && !writer.writable()) {
         turn.skip();
         return writer.submit(event);
       }
-      await turn.ready;
-      const updates = turn.observe(event);
+      if (turn) await turn.ready;
+      const updates = turn ? turn.observe(event) : [];
       await writer.submit(event);
+      forwarder.alert(event);
       if (updates.length > 0) await incidents.persist(updates);
     },
   };
@@ -337,6 +353,7 @@ export async function openPipeline(
     },
     liveCollector(() => live.stats()),
     liveTailCollector(() => liveTail.stats()),
+    forwarder.collector,
   ];
 
   return {
@@ -350,6 +367,7 @@ export async function openPipeline(
     bans,
     sink,
     incidents,
+    forwarder,
     async ingestBatch(events) {
       const valid: SecurityEvent[] = [];
       let refused = 0;
@@ -363,7 +381,7 @@ export async function openPipeline(
       }
       if (valid.length === 0) return { refused };
       if (!writer.writable()) throw new DropError('queue_full', 'write queue is full');
-      const turn = incidents.take();
+      const turn = correlate ? incidents.take() : undefined;
       for (const e of valid) {
         if (e.action === 'allow' || e.action === 'log' || e.action === 'block') counters.events[e.action]++;
         try {
@@ -373,9 +391,10 @@ export async function openPipeline(
           log(`enrichment failed: ${(err as Error).message}`);
         }
       }
-      await turn.ready;
-      const updates = turn.observe(valid);
+      if (turn) await turn.ready;
+      const updates = turn ? turn.observe(valid) : [];
       await writer.submitAll(valid);
+      for (const e of valid) forwarder.alert(e);
       if (updates.length > 0) await incidents.persist(updates);
       return { refused };
     },
@@ -405,6 +424,7 @@ export async function openPipeline(
       // Submits whose events just committed persist their incidents on the next turns of the loop.
       await new Promise<void>((r) => setImmediate(r));
       await incidents.idle();
+      await forwarder.close();
       enricher.close();
       await store.close();
     },

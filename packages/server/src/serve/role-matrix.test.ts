@@ -195,6 +195,12 @@ const ROUTES: Record<string, Spec> = {
     req: async () => ({ url: `/api/v1/exclusions/${await newExclusion()}` }),
   },
 
+  // Forensic analyses.
+  'GET /api/v1/forensics/burst': { need: 'viewer' },
+  'GET /api/v1/forensics/distributed-bruteforce': { need: 'viewer' },
+  'GET /api/v1/forensics/top-talkers': { need: 'viewer' },
+  'GET /api/v1/forensics/sessions': { need: 'viewer' },
+
   // IT-Sec-Projekt aliases: each with and without the trailing slash.
   ...compat('POST /api/logfiles/', { need: 'analyst|ingest-key', req: (c) => uploadReq(c) }),
   ...compat('GET /api/logfiles/processed-logins/', { need: 'viewer' }),
