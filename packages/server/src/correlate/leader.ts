@@ -23,7 +23,7 @@ import { eventsCommittedAfter, eventTimeAtSeq } from '../store/events.js';
 import { acquireLease, releaseLease, renewLease } from '../store/leases.js';
 import type { Store } from '../store/store.js';
 import type { CorrelationConfig } from './config.js';
-import { createIncidentFlow, type IncidentFlow } from './flow.js';
+import { createIncidentFlow, type IncidentFlow, type PersistedIncident } from './flow.js';
 
 export const CORRELATOR_LEASE = 'correlator';
 
@@ -43,6 +43,8 @@ export interface LeaderOptions {
   maxWarmupMs?: number;
   /** Called after the correlator placed a ban (the worker reloads its ban cache). */
   onBan?: () => void;
+  /** Told about incident updates once committed (alert forwarding: pipeline.forwarder.incidents). */
+  onPersisted?: (persisted: readonly PersistedIncident[]) => void;
   now?: () => number;
 }
 
@@ -140,7 +142,7 @@ export function startCorrelationLeader(
       const lease = await acquireLease(store, CORRELATOR_LEASE, opts.holder, leaseMs, now());
       if (lease === undefined) return false;
       expires = lease.expires_ms;
-      const f = createIncidentFlow(store, config, { log, now, onBan: opts.onBan });
+      const f = createIncidentFlow(store, config, { log, now, onBan: opts.onBan, onPersisted: opts.onPersisted });
       await warmUp(f, lease.checkpoint);
       flow = f;
       st.checkpoint = lease.checkpoint;
