@@ -123,6 +123,13 @@ export async function insertValidatedEvents(
   const now = Date.now();
   const { keyring } = store;
   const { maxParams } = store.dialect;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const { tsMs } of batch) {
+    if (tsMs < lo) lo = tsMs;
+    if (tsMs > hi) hi = tsMs;
+  }
+  const span = [lo, hi] as const;
   return store.db.transaction().execute(async (trx) => {
     await store.dialect.beginEventWrite?.(
       trx,
@@ -133,7 +140,7 @@ export async function insertValidatedEvents(
     if (store.dialect.prepared) {
       const freshIds: string[] = [];
       const res = insertPrepared(trx, store.dialect.prepared, batch, rows, keyring, events.length, freshIds);
-      if (stats) await addEventsToStats(trx, freshIds);
+      if (stats) await addEventsToStats(trx, freshIds, span);
       return res;
     }
     const inserted = new Set<string>();
@@ -165,6 +172,7 @@ export async function insertValidatedEvents(
       await addEventsToStats(
         trx,
         fresh.map(({ e }) => e.id),
+        span,
       );
     return { inserted: inserted.size, duplicates: events.length - inserted.size };
   });

@@ -478,6 +478,14 @@ function scaleOut(h: SchemaHooks): Migration {
     },
   };
 }
+/** Statistics: the day level of client addresses and geo points (stats-rollup.ts), backfilled. */
+function statsDays(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await rebuildStats(db, ['ip_day', 'geo_day']);
+    },
+  };
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Every migration, by name; names sort in the order they run. */
@@ -492,6 +500,7 @@ export function buildMigrations(h: SchemaHooks): Record<string, Migration> {
     '0007_stats': stats(),
     '0008_stats_alert_origins': statsAlertOrigins(h),
     '0009_scale_out': scaleOut(h),
+    '0010_stats_days': statsDays(),
   };
 }
 

@@ -87,19 +87,18 @@ export async function purgeOlderThan(
   if (store.dialect.hooks.partitionedEvents) await dropWholeDays(store, cutoff, out);
   for (;;) {
     const done = await store.db.transaction().execute(async (trx) => {
-      const ids = (
-        await trx
-          .selectFrom('events')
-          .select('id')
-          .where('ts_ms', '<', cutoff)
-          .orderBy('ts_ms')
-          .limit(BATCH)
-          .execute()
-      ).map((r) => r.id);
+      const rows = await trx
+        .selectFrom('events')
+        .select(['id', 'ts_ms'])
+        .where('ts_ms', '<', cutoff)
+        .orderBy('ts_ms')
+        .limit(BATCH)
+        .execute();
+      const ids = rows.map((r) => r.id);
       if (ids.length > 0) {
         // The rollup reads the events' findings: first. Then the children explicitly, not by
         // cascade: a partitioned events table has no foreign keys to it.
-        await removeEventsFromStats(trx, ids);
+        await removeEventsFromStats(trx, ids, [Number(rows[0]!.ts_ms), Number(rows.at(-1)!.ts_ms)]);
         await deleteChildren(trx, ids, out);
         const res = await trx.deleteFrom('events').where('id', 'in', ids).executeTakeFirst();
         out.events += Number(res.numDeletedRows);
@@ -110,6 +109,9 @@ export async function purgeOlderThan(
     });
     if (done) break;
   }
+  // PostgreSQL's autovacuum analyzes each partition but never the partitioned parent, whose
+  // statistics the planner uses for joins; the hourly purge keeps them current.
+  if (store.dialect.hooks.partitionedEvents) await sql`ANALYZE events`.execute(store.db);
   return out;
 }
 

@@ -3,7 +3,10 @@
  * dimension (totals, attack class, rule; and, for alert events only, client address, country and
  * geo point: the dashboard's attack origins) and time bucket, so statistics over a week of events
  * read thousands of rows instead of a million. Buckets are one minute for the totals (the timeline
- * needs minute resolution) and one hour for the other dimensions.
+ * needs minute resolution) and one hour for the other dimensions; the two with many items per
+ * hour (client address, geo point) are also kept per day (`ip_day`, `geo_day`, migration 0010), so
+ * a week reads 7 rows per address instead of 168 — at 10 M events the hourly rows of a week run
+ * into millions.
  *
  * An alert (ALERT, the one definition) is an event that was flagged: a finding, an action other
  * than allow, or a severity above info. Benign traffic counts in the totals only; leaving it out of
@@ -23,11 +26,26 @@ import type { Database } from './schema.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
 /** Ids per rollup statement (well under every dialect's parameter limit). */
 const IDS_PER_STATEMENT = 5000;
 
+/** The dimensions statistics ask for. */
 export type StatsDim = 'total' | 'ip' | 'country' | 'class' | 'rule' | 'geo';
-export const STATS_DIMS: readonly StatsDim[] = ['total', 'ip', 'country', 'class', 'rule', 'geo'];
+/** Every dimension stored: those, and the day level of `ip` and `geo`. */
+export type StoredDim = StatsDim | 'ip_day' | 'geo_day';
+export const STATS_DIMS: readonly StoredDim[] = [
+  'total',
+  'ip',
+  'country',
+  'class',
+  'rule',
+  'geo',
+  'ip_day',
+  'geo_day',
+];
+/** The coarser stored level of a dimension, read for the whole days of a range. */
+const DAY_LEVEL: Partial<Record<StatsDim, StoredDim>> = { ip: 'ip_day', geo: 'geo_day' };
 
 export const COUNTERS = [
   'events',
@@ -69,7 +87,7 @@ interface DimSpec {
 }
 
 const NONE = sql`NULL`;
-const DIMS: Record<StatsDim, DimSpec> = {
+const HOURLY: Record<StatsDim, DimSpec> = {
   total: { grain: MINUTE_MS, findings: false, item: sql`''`, label: NONE, label2: NONE },
   ip: {
     grain: HOUR_MS,
@@ -100,11 +118,20 @@ const DIMS: Record<StatsDim, DimSpec> = {
   },
 };
 
+const DIMS: Record<StoredDim, DimSpec> = {
+  ...HOURLY,
+  ip_day: { ...HOURLY.ip, grain: DAY_MS },
+  geo_day: { ...HOURLY.geo, grain: DAY_MS },
+};
+
+/** The bucket size of a stored dimension. */
+export const grainOf = (dim: StoredDim): number => DIMS[dim].grain;
+
 /** Where `fromEvents` reads events (as `e`) and findings (as `f`): the tables, or a batch's rows. */
 interface Source {
   events: RawBuilder<unknown>;
   /** The findings a findings dimension joins to its events. */
-  findings(dim: StatsDim): RawBuilder<unknown>;
+  findings(dim: StoredDim): RawBuilder<unknown>;
   /** Whether an event can have several such findings rows (counters then count distinct events). */
   repeats: boolean;
 }
@@ -126,7 +153,7 @@ function counter(cond: RawBuilder<unknown> | null, distinct: boolean): RawBuilde
  * The rollup rows of `dim` computed from the events matching `where` (aliases: `e` events, `f`
  * findings): bucket_ms, item, label, label2 and the counters.
  */
-function fromEvents(dim: StatsDim, where: RawBuilder<unknown>, src: Source = TABLES): RawBuilder<unknown> {
+function fromEvents(dim: StoredDim, where: RawBuilder<unknown>, src: Source = TABLES): RawBuilder<unknown> {
   const d = DIMS[dim];
   const bucket = sql`e.ts_ms - (e.ts_ms % ${sql.lit(d.grain)})`;
   const distinct = d.findings && src.repeats;
@@ -160,7 +187,12 @@ const EVENT_COLUMNS = sql.join(
  * read once, each dimension groups them, and each grouped row is one upsert on the primary key (the
  * table is clustered on it: migration 0008).
  */
-async function addBatch(db: Kysely<Database>, ids: readonly string[], sign: 1 | -1): Promise<void> {
+async function addBatch(
+  db: Kysely<Database>,
+  ids: readonly string[],
+  sign: 1 | -1,
+  span: TimeSpan | undefined,
+): Promise<void> {
   const values =
     sign === 1
       ? sql`r.*`
@@ -177,7 +209,9 @@ async function addBatch(db: Kysely<Database>, ids: readonly string[], sign: 1 | 
   );
   // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
   // MATERIALIZED: each is read by several dimensions; `bf` looks the batch's findings up by event.
-  await sql`WITH b AS MATERIALIZED (SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (${sql.join(ids)})),
+  // The time span lets a partitioned events table (PostgreSQL) look in the batch's days only.
+  const within = span ? sql` AND ts_ms >= ${span[0]} AND ts_ms <= ${span[1]}` : sql``;
+  await sql`WITH b AS MATERIALIZED (SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (${sql.join(ids)})${within}),
       bf AS MATERIALIZED (SELECT event_id, class, rule FROM findings WHERE event_id IN (SELECT id FROM b)),
       bc AS MATERIALIZED (SELECT event_id, class FROM bf GROUP BY event_id, class),
       br AS MATERIALIZED (SELECT event_id, rule, max(class) AS class FROM bf GROUP BY event_id, rule)
@@ -188,22 +222,34 @@ async function addBatch(db: Kysely<Database>, ids: readonly string[], sign: 1 | 
       label2 = coalesce(excluded.label2, stats_rollup.label2)`.execute(db);
 }
 
+/** The earliest and latest event time (ms) of a set of events, both inclusive. */
+export type TimeSpan = readonly [number, number];
+
 /**
  * Counts newly inserted events (and their findings, already written) in the rollup. Call it once
- * per event, inside the transaction that inserted it, with only the ids that were new rows.
+ * per event, inside the transaction that inserted it, with only the ids that were new rows (and,
+ * when known, the span of their times).
  */
-export async function addEventsToStats(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+export async function addEventsToStats(
+  db: Kysely<Database>,
+  ids: readonly string[],
+  span?: TimeSpan,
+): Promise<void> {
   for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT)
-    await addBatch(db, ids.slice(i, i + IDS_PER_STATEMENT), 1);
+    await addBatch(db, ids.slice(i, i + IDS_PER_STATEMENT), 1, span);
 }
 
 /**
  * Takes stored events out of the rollup: call it inside the transaction that deletes them, before
  * the delete (their findings still stored).
  */
-export async function removeEventsFromStats(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+export async function removeEventsFromStats(
+  db: Kysely<Database>,
+  ids: readonly string[],
+  span?: TimeSpan,
+): Promise<void> {
   for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT)
-    await addBatch(db, ids.slice(i, i + IDS_PER_STATEMENT), -1);
+    await addBatch(db, ids.slice(i, i + IDS_PER_STATEMENT), -1, span);
 }
 
 /**
@@ -225,10 +271,17 @@ export async function dropStatsBefore(db: Kysely<Database>, cutoffMs: number): P
   return dropped;
 }
 
-/** Recomputes the whole rollup from the stored events (migrations 0007, 0008; after a bulk load). */
-export async function rebuildStats(db: Kysely<Database>): Promise<void> {
-  await sql`DELETE FROM stats_rollup`.execute(db);
-  for (const dim of STATS_DIMS)
+/**
+ * Recomputes the rollup from the stored events (migrations 0007, 0008; after a bulk load): every
+ * dimension, or only `dims` (a migration adding one).
+ */
+export async function rebuildStats(
+  db: Kysely<Database>,
+  dims: readonly StoredDim[] = STATS_DIMS,
+): Promise<void> {
+  if (dims === STATS_DIMS) await sql`DELETE FROM stats_rollup`.execute(db);
+  else await db.deleteFrom('stats_rollup').where('dim', 'in', dims).execute();
+  for (const dim of dims)
     await sql`INSERT INTO stats_rollup (dim, ${COLUMNS}) SELECT CAST(${dim} AS text), r.* FROM (${fromEvents(dim, sql`1 = 1`)}) r`.execute(
       db,
     );
@@ -240,20 +293,33 @@ export interface StatsRange {
   to_ms: number;
 }
 
-/** The rollup rows of `dim` that make up exactly [from, to): whole buckets stored, edges computed. */
+/**
+ * The rollup rows of `dim` that make up exactly [from, to): the whole days from the day level
+ * where there is one, the whole buckets of the dimension's own grain around them, and the partial
+ * buckets at the edges computed from the events.
+ */
 export function contributions(dim: StatsDim, r: StatsRange): RawBuilder<unknown> {
-  const g = DIMS[dim].grain;
-  const a = Math.ceil(r.from_ms / g) * g;
-  const b = Math.floor(r.to_ms / g) * g;
+  const levels: StoredDim[] = [dim];
+  const day = DAY_LEVEL[dim];
+  if (day !== undefined) levels.unshift(day);
   const parts: RawBuilder<unknown>[] = [];
-  const edges: [number, number][] = [];
-  if (a < b) {
+  const cover = (level: number, lo: number, hi: number): void => {
+    if (lo >= hi) return;
+    if (level === levels.length) {
+      parts.push(fromEvents(dim, sql`e.ts_ms >= ${lo} AND e.ts_ms < ${hi}`));
+      return;
+    }
+    const stored = levels[level]!;
+    const g = DIMS[stored].grain;
+    const a = Math.ceil(lo / g) * g;
+    const b = Math.floor(hi / g) * g;
+    if (a >= b) return cover(level + 1, lo, hi);
     parts.push(
-      sql`SELECT ${COLUMNS} FROM stats_rollup WHERE dim = ${dim} AND bucket_ms >= ${a} AND bucket_ms < ${b}`,
+      sql`SELECT ${COLUMNS} FROM stats_rollup WHERE dim = ${stored} AND bucket_ms >= ${a} AND bucket_ms < ${b}`,
     );
-    edges.push([r.from_ms, a], [b, r.to_ms]);
-  } else edges.push([r.from_ms, r.to_ms]);
-  for (const [lo, hi] of edges)
-    if (lo < hi) parts.push(fromEvents(dim, sql`e.ts_ms >= ${lo} AND e.ts_ms < ${hi}`));
-  return sql.join(parts, sql` UNION ALL `);
+    cover(level + 1, lo, a);
+    cover(level + 1, b, hi);
+  };
+  cover(0, r.from_ms, r.to_ms);
+  return parts.length > 0 ? sql.join(parts, sql` UNION ALL `) : fromEvents(dim, sql`1 = 0`);
 }

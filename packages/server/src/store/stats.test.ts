@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countEvents, insertEvents } from './events.js';
 import type { Store } from './store.js';
 import { purgeOlderThan } from './retention.js';
-import { HOUR_MS, MINUTE_MS, rebuildStats, STATS_DIMS } from './stats-rollup.js';
+import { grainOf, HOUR_MS, rebuildStats, STATS_DIMS } from './stats-rollup.js';
 import {
   listFindings,
   resolveStatsRange,
@@ -22,9 +22,17 @@ import {
   statsTimeline,
 } from './stats.js';
 import { STORE_ENGINES, tmpStore } from './testdata/tmp-store.mjs';
-import { STATS_EVENTS, STATS_STEP_MS, STATS_T0, eventsIn, isAlert } from './testdata/stats-events.js';
+import {
+  STATS_EVENTS,
+  STATS_STEP_MS,
+  STATS_T0,
+  eventsIn,
+  isAlert,
+  statsEvent,
+} from './testdata/stats-events.js';
 
 const END = STATS_T0 + STATS_EVENTS.length * STATS_STEP_MS;
+const DAY = 86_400_000;
 
 /** Ranges that start and end inside minutes and hours, and ones inside a single minute. */
 const RANGES: [number, number][] = [
@@ -250,7 +258,7 @@ describe.each(STORE_ENGINES)('on %s', (engine) => {
           ).rows;
         const kept = await rows();
         for (const dim of STATS_DIMS) {
-          const grain = dim === 'total' ? MINUTE_MS : HOUR_MS;
+          const grain = grainOf(dim);
           const first = Math.min(...kept.filter((x) => x.dim === dim).map((x) => Number(x.bucket_ms)));
           expect(first + grain, dim).toBeGreaterThan(cutoff);
         }
@@ -270,6 +278,48 @@ describe.each(STORE_ENGINES)('on %s', (engine) => {
         expect(hour.reduce((a, x) => a + x.count, 0)).toBe(
           eventsIn(cutoff, STATS_T0 + 2 * HOUR_MS).filter(isAlert).length,
         );
+      } finally {
+        await done();
+      }
+    });
+  });
+
+  describe('statistics over days', () => {
+    it('reads whole days from the day level and stays exact across day, hour and minute edges', async () => {
+      const { store: s, cleanup: done } = await tmpStore({ engine });
+      try {
+        // 500 events 17 minutes apart: about 6 days, so ranges hold whole days, hours and minutes.
+        const step = 17 * 60_000;
+        const events = Array.from({ length: 500 }, (_, i) => ({
+          ...statsEvent(i),
+          id: `day-${i}`,
+          ts: new Date(STATS_T0 + i * step).toISOString(),
+        }));
+        await insertEvents(s, events);
+        const at = (e: { ts: string }) => Date.parse(e.ts);
+        const ranges: [number, number][] = [
+          [STATS_T0, STATS_T0 + 500 * step],
+          [STATS_T0 + 5 * 60_000 + 7, STATS_T0 + 4 * DAY + 3 * HOUR_MS + 11 * 60_000 + 1],
+          [STATS_T0 + DAY, STATS_T0 + 3 * DAY],
+          [STATS_T0 + DAY - 1, STATS_T0 + 2 * DAY + 1],
+        ];
+        for (const [from, to] of ranges) {
+          const inRange = events.filter((e) => at(e) >= from && at(e) < to);
+          const alerts = inRange.filter(isAlert);
+          const byIp = new Map<string, number>();
+          for (const e of alerts) byIp.set(e.client.ip, (byIp.get(e.client.ip) ?? 0) + 1);
+          const r = { from_ms: from, to_ms: to };
+          const sources = await statsSources(s, r, 100);
+          expect(new Map(sources.map((x) => [x.ip, x.count])), `${from}..${to}`).toEqual(byIp);
+          expect((await statsSummary(s, r)).sources).toBe(byIp.size);
+          const geo = await statsGeoPoints(s, r, 100);
+          expect(geo.reduce((a, g) => a + g.count, 0)).toBe(alerts.length);
+        }
+        // The week's rows: per address one a day, not one an hour.
+        const { rows } = await sql<{
+          n: unknown;
+        }>`SELECT count(*) AS n FROM stats_rollup WHERE dim = 'ip_day'`.execute(s.db);
+        expect(Number(rows[0]!.n)).toBeLessThanOrEqual(7 * 7);
       } finally {
         await done();
       }
