@@ -1,6 +1,6 @@
 /**
  * What the route tests share: an app over the real pipeline on a SQLite file in a fresh tmp
- * directory, the first admin API key, a client that injects a request with an optional API key and
+ * directory (or a fresh PostgreSQL schema), the first admin API key, a client that injects a request with an optional API key and
  * returns the status, headers, body and parsed JSON, multipart/form-data bodies for uploads, and a
  * blocked SQL-injection event to ingest.
  */
@@ -12,6 +12,7 @@ import type { SecurityEvent } from '@palisade/engine';
 import { testConfig } from '../config/test-config.js';
 import { buildApp, type AppOptions } from './app.js';
 import { openPipeline, type Pipeline } from './pipeline.js';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../store/testdata/test-database.js';
 
 export type TestMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -25,6 +26,8 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
+  /** The database: a SQLite file (default) or, for 'postgres', a fresh schema on PALISADE_TEST_DATABASE_URL. */
+  engine?: 'sqlite' | 'postgres';
   /** The pipeline's options; retention is off unless given. */
   pipeline?: Parameters<typeof openPipeline>[1];
   /** Over the defaults: 100 events per request, 64 KiB bodies, version "test"; or made from the dir. */
@@ -35,12 +38,18 @@ export interface TestAppOptions {
 export async function openTestApp(prefix: string, opts: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const remove = () => rmSync(dir, { recursive: true, force: true });
-  const pipeline = await openPipeline(testConfig(dir), { retention: false, ...opts.pipeline }).catch(
-    (e: unknown) => {
-      remove();
-      throw e;
-    },
-  );
+  const config = testConfig(dir);
+  const schema = opts.engine === 'postgres' ? uniqueSchema() : undefined;
+  if (schema !== undefined) {
+    if (!TEST_DATABASE_URL) throw new Error('PALISADE_TEST_DATABASE_URL is not set');
+    const url = new URL(TEST_DATABASE_URL);
+    url.searchParams.set('schema', schema);
+    config.db = url.toString();
+  }
+  const pipeline = await openPipeline(config, { retention: false, ...opts.pipeline }).catch((e: unknown) => {
+    remove();
+    throw e;
+  });
   const app = buildApp({
     pipeline,
     maxEventsPerRequest: 100,
@@ -50,6 +59,7 @@ export async function openTestApp(prefix: string, opts: TestAppOptions = {}): Pr
   });
   const close = async () => {
     await app.close();
+    if (schema !== undefined) await dropSchema(pipeline.store, schema);
     await pipeline.close();
     remove();
   };
