@@ -31,7 +31,9 @@ export async function runProxyCommand(
   });
   const proxy = running.proxy;
   collectors.push(proxyCollector(() => proxy.stats()));
-  process.stdout.write(`  recording into ${config.db}; metrics for local clients at /_palisade/metrics\n`);
+  process.stdout.write(
+    `  recording into ${pipeline.store.dialect.location}; metrics for local clients at /_palisade/metrics\n`,
+  );
   await running.stopped;
   return 0;
 }

@@ -60,7 +60,7 @@ export async function runServe(opts: ServeOptions): Promise<number> {
     const { host, port } = splitHostPort(config.listen);
     const api = await app.listen({ host, port });
     closers.push(() => app.close());
-    out(`palisade ${VERSION} serving on ${api}  (database ${config.db})`);
+    out(`palisade ${VERSION} serving on ${api}  (database ${pipeline.store.dialect.location})`);
     if (firstKey)
       out(`first admin API key written to ${firstKey} (mode 0600): use it as "Authorization: Bearer <key>"`);
     out(

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
 import {
@@ -20,7 +21,16 @@ import {
   countApiKeys,
 } from './index.js';
 import { makeEvent } from './testdata/events.mjs';
-import { countRows, nativeDb, STORE_ENGINES, tmpStore } from './testdata/tmp-store.mjs';
+import {
+  countRows,
+  dropSchema,
+  nativeDb,
+  STORE_ENGINES,
+  TEST_DATABASE_URL,
+  tmpStore,
+  uniqueSchema,
+} from './testdata/tmp-store.mjs';
+import { Keyring } from './crypto.js';
 
 let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -58,6 +68,38 @@ describe('openStore', () => {
     await expect(openStore({ path: join(dir, 'sub'), env: undefined })).rejects.toMatchObject({
       code: 'PAL_ERR_STORE_OPEN',
     });
+  });
+});
+
+describe.runIf(TEST_DATABASE_URL)('openStore on PostgreSQL', () => {
+  it('never shows the password of the address, refuses a bad schema name and keeps tables in the schema', async () => {
+    const url = new URL(TEST_DATABASE_URL!);
+    url.password = 'sup3r-secret';
+    const schema = uniqueSchema();
+    url.searchParams.set('schema', schema);
+    const store = await openStore({ path: url.toString(), keyring: Keyring.generate() });
+    try {
+      expect(store.dialect.name).toBe('postgres');
+      expect(store.dialect.location).not.toContain('sup3r-secret');
+      expect(store.dialect.location).toContain(schema);
+      const { rows } = await sql<{ n: unknown }>`SELECT count(*) AS n FROM information_schema.tables
+        WHERE table_schema = ${schema} AND table_name = 'events'`.execute(store.db);
+      expect(Number(rows[0]!.n)).toBe(1);
+    } finally {
+      await dropSchema(store, schema);
+      await store.close();
+    }
+    await expect(
+      openStore({ path: TEST_DATABASE_URL!, schema: 'x; DROP TABLE y', keyring: Keyring.generate() }),
+    ).rejects.toMatchObject({ code: 'PAL_ERR_STORE_OPEN' });
+    const down = new URL(TEST_DATABASE_URL!);
+    down.port = '1';
+    down.password = 'sup3r-secret';
+    const err = await openStore({ path: down.toString(), keyring: Keyring.generate() }).catch(
+      (e: Error) => e,
+    );
+    expect(err).toMatchObject({ code: 'PAL_ERR_STORE_OPEN' });
+    expect((err as Error).message).not.toContain('sup3r-secret');
   });
 });
 
