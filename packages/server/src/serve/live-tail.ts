@@ -4,8 +4,8 @@
  * events to the stream, so an event written by any process on the same database — `palisade proxy
  * --db`, `palisade ingest --follow`, this `serve` — reaches it exactly once, only once committed,
  * in commit order; the price is up to `everyMs` of latency, against a second path and a dedupe.
- * Events follow the commit sequence (store/events.ts: the SQLite rowid, no replay of history: it
- * starts at the newest when the first client arrives). Incidents follow `updated_ms` with a
+ * Events follow the commit sequence (store/events.ts: SQLite's rowid, PostgreSQL's `seq` drawn under
+ * the event-write lock; no replay of history: it starts at the newest when the first client arrives). Incidents follow `updated_ms` with a
  * look-back of `LOOKBACK_MS`, since the time is taken before the commit; the hub drops a version it
  * already sent (also the analyst's PATCH, pushed at once). Errors are counted, logged without
  * payloads and retried at the next tick; polling stops with the last client and at `close()`.
