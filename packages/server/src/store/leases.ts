@@ -7,6 +7,8 @@
  */
 import type { Store } from './store.js';
 
+const LEASE_COLUMNS = ['name', 'holder', 'expires_ms', 'acquired_ms', 'checkpoint'] as const;
+
 export interface Lease {
   name: string;
   holder: string;
@@ -45,16 +47,9 @@ export async function acquireLease(
         }))
         .where((eb) => eb.or([eb('leases.expires_ms', '<', nowMs), eb('leases.holder', '=', holder)])),
     )
-    .returning(['name', 'holder', 'expires_ms', 'acquired_ms', 'checkpoint'])
+    .returning(LEASE_COLUMNS)
     .executeTakeFirst();
-  if (row === undefined || row.holder !== holder) return undefined;
-  return {
-    name: row.name,
-    holder: row.holder,
-    expires_ms: Number(row.expires_ms),
-    acquired_ms: Number(row.acquired_ms),
-    checkpoint: Number(row.checkpoint),
-  };
+  return row === undefined || row.holder !== holder ? undefined : toLease(row);
 }
 
 /**
@@ -96,13 +91,16 @@ export async function releaseLease(store: Store, name: string, holder: string, n
 export async function getLease(store: Store, name: string): Promise<Lease | undefined> {
   const row = await store.db
     .selectFrom('leases')
-    .select(['name', 'holder', 'expires_ms', 'acquired_ms', 'checkpoint'])
+    .select(LEASE_COLUMNS)
     .where('name', '=', name)
     .executeTakeFirst();
-  if (!row) return undefined;
+  return row === undefined ? undefined : toLease(row);
+}
+
+function toLease(row: Record<keyof Lease, unknown>): Lease {
   return {
-    name: row.name,
-    holder: row.holder,
+    name: String(row.name),
+    holder: String(row.holder),
     expires_ms: Number(row.expires_ms),
     acquired_ms: Number(row.acquired_ms),
     checkpoint: Number(row.checkpoint),
