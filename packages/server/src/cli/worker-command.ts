@@ -89,15 +89,14 @@ export async function runWorkerCommand(
   const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const log = (line: string) => err.write(`palisade worker: ${line}\n`);
 
-  const pipeline = await openPipeline(config, { log, retention: false, correlate: false });
-  let bus;
-  try {
-    bus = await connectBus(names.url, { name: `palisade-worker ${holder}` });
-  } catch (e) {
-    await pipeline.close();
-    throw e;
-  }
-  const { nc } = bus;
+  // NATS first: an unreachable bus fails before the database is opened.
+  const { nc } = await connectBus(names.url, { name: `palisade-worker ${holder}` });
+  const pipeline = await openPipeline(config, { log, retention: false, correlate: false }).catch(
+    async (e: unknown) => {
+      await nc.close().catch(() => undefined);
+      throw e;
+    },
+  );
   const worker = await createBusWorker({
     names,
     nc,
