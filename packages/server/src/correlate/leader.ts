@@ -142,7 +142,12 @@ export function startCorrelationLeader(
       const lease = await acquireLease(store, CORRELATOR_LEASE, opts.holder, leaseMs, now());
       if (lease === undefined) return false;
       expires = lease.expires_ms;
-      const f = createIncidentFlow(store, config, { log, now, onBan: opts.onBan, onPersisted: opts.onPersisted });
+      const f = createIncidentFlow(store, config, {
+        log,
+        now,
+        onBan: opts.onBan,
+        onPersisted: opts.onPersisted,
+      });
       await warmUp(f, lease.checkpoint);
       flow = f;
       st.checkpoint = lease.checkpoint;

@@ -519,7 +519,14 @@ export async function migrateToLatest<DB>(
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Before it runs any migration, Kysely's migrator lists the tables of every schema (PostgreSQL);
+  // a schema dropped at that moment by someone else fails the listing. Nothing was changed then
+  // (each migration runs in a transaction), so look again.
+  for (let attempt = 1; error && (results === undefined || results.length === 0) && attempt < 4; attempt++) {
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new PalisadeError(
