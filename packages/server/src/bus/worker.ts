@@ -15,6 +15,8 @@
  * - while a batch is being written, `working()` is sent for its messages every third of `ack_wait`,
  *   so a slow database does not cause redeliveries (and duplicate work) behind the worker's back.
  *
+ * The next batch is fetched while one is written (writes stay one at a time, in order).
+ *
  * A worker killed mid-batch acks nothing it had not committed: JetStream redelivers those messages
  * after `ack_wait` to the other workers, and the idempotent insert stores each event once.
  */
@@ -270,6 +272,8 @@ export async function createBusWorker(o: BusWorkerOptions): Promise<BusWorker> {
         await sleep(1000);
       }
     }
+    // One batch is written while the next is fetched; writes stay one at a time, in fetch order.
+    let writing: Promise<void> = Promise.resolve();
     while (!stopping) {
       const msgs: JsMsg[] = [];
       try {
@@ -284,8 +288,15 @@ export async function createBusWorker(o: BusWorkerOptions): Promise<BusWorker> {
       } finally {
         current = undefined;
       }
-      if (msgs.length > 0) await processBatch(msgs);
+      if (msgs.length > 0) {
+        await writing;
+        writing = processBatch(msgs).catch((e: Error) => {
+          stats.last_error = `batch: ${e.message}`.slice(0, 300);
+          log(`batch: ${e.message}`);
+        });
+      }
     }
+    await writing;
   }
 
   return {
