@@ -113,16 +113,23 @@ export async function runWorkerCommand(
     throw e;
   });
 
-  // The leader correlates with the configuration serve would use: the one saved through the API,
-  // else the config file's (read once at start; restart the workers after changing it).
+  // The leader correlates with the configuration serve would use: the one saved through the API
+  // (polled: a change applies within 10 s), else the config file's. Its incidents are forwarded.
   let leader: CorrelationLeader | undefined;
   if (v['no-correlate'] !== true) {
-    const saved = await getSetting(pipeline.store, INCIDENT_CONFIG_SETTING);
-    const correlation = saved ? resolveCorrelationConfig(saved.value) : config.correlation;
-    leader = startCorrelationLeader(pipeline.store, correlation, {
+    const loadCorrelation = async () => {
+      const saved = await getSetting(pipeline.store, INCIDENT_CONFIG_SETTING);
+      return {
+        version: saved?.version ?? 0,
+        config: saved ? resolveCorrelationConfig(saved.value) : config.correlation,
+      };
+    };
+    leader = startCorrelationLeader(pipeline.store, (await loadCorrelation()).config, {
       holder,
       log,
+      loadConfig: loadCorrelation,
       onBan: () => void pipeline.bans.reload().catch((e: Error) => log(`ban reload: ${e.message}`)),
+      onPersisted: (list) => pipeline.forwarder.incidents(list),
     });
   }
 

@@ -137,6 +137,39 @@ describe.each(STORE_ENGINES)('correlation leader (%s)', (engine) => {
   });
 });
 
+describe('configuration changes', () => {
+  it('a leader applies a new configuration version at once, keeping its lease', async () => {
+    const t = await tmpStore();
+    cleanups.push(t.cleanup);
+    const store = t.store;
+    const off = profileConfig('default');
+    off.brute_force.enabled = false;
+    let current = { version: 1, config: off };
+    const l = startCorrelationLeader(store, off, {
+      holder: 'a',
+      pollMs: 20,
+      configEveryMs: 100,
+      loadConfig: async () => current,
+    });
+    cleanups.push(() => l.stop());
+    const events = attackEvents();
+    const half = Math.floor(events.length / 2);
+    await insertEvents(store, events.slice(0, half));
+    await until(async () => (await getLease(store, CORRELATOR_LEASE))?.checkpoint === half, 'first half');
+    const types = async () => new Set((await listIncidents(store, { limit: 500 })).map((i) => i.type));
+    expect(await types()).not.toContain('brute_force');
+    current = { version: 2, config: profileConfig('default') };
+    await until(() => l.stats().takeovers === 2, 'the new configuration');
+    await insertEvents(store, events.slice(half));
+    await until(
+      async () => (await getLease(store, CORRELATOR_LEASE))?.checkpoint === events.length,
+      'second half',
+    );
+    expect(await types()).toContain('brute_force');
+    expect(l.isLeader()).toBe(true);
+  });
+});
+
 describe('warm-up horizon', () => {
   it('is the longest window (or session) plus cool-down of the enabled rules, capped', () => {
     const c = profileConfig('default');

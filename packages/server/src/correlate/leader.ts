@@ -43,6 +43,13 @@ export interface LeaderOptions {
   maxWarmupMs?: number;
   /** Called after the correlator placed a ban (the worker reloads its ban cache). */
   onBan?: () => void;
+  /**
+   * Where the configuration comes from after the start (the one saved through the API): polled
+   * every `configEveryMs` (10 s); a new version takes effect at once — the leader rebuilds its state
+   * under it from the last checkpoint (windows start afresh, as in `serve`).
+   */
+  loadConfig?: () => Promise<{ version: number; config: CorrelationConfig }>;
+  configEveryMs?: number;
   /** Told about incident updates once committed (alert forwarding: pipeline.forwarder.incidents). */
   onPersisted?: (persisted: readonly PersistedIncident[]) => void;
   now?: () => number;
@@ -85,14 +92,18 @@ export function warmupHorizonMs(config: CorrelationConfig, maxMs: number): numbe
 
 export function startCorrelationLeader(
   store: Store,
-  config: CorrelationConfig,
+  initial: CorrelationConfig,
   opts: LeaderOptions,
 ): CorrelationLeader {
+  let config = initial;
   const log = opts.log ?? (() => undefined);
   const now = opts.now ?? Date.now;
   const leaseMs = Math.max(1000, opts.leaseMs ?? 10_000);
   const pollMs = Math.max(10, opts.pollMs ?? 250);
-  const horizon = warmupHorizonMs(config, opts.maxWarmupMs ?? 2 * 3600_000);
+  let horizon = warmupHorizonMs(config, opts.maxWarmupMs ?? 2 * 3600_000);
+  let configVersion: number | undefined;
+  let configCheckedMs = -Infinity;
+  const configEveryMs = Math.max(100, opts.configEveryMs ?? 10_000);
   const st: LeaderStats = {
     leading: false,
     takeovers: 0,
@@ -136,8 +147,22 @@ export function startCorrelationLeader(
     flow = undefined;
   }
 
+  /** Picks up a changed configuration; a leader then steps down and at once takes its lease again. */
+  async function refreshConfig(): Promise<void> {
+    if (opts.loadConfig === undefined || now() - configCheckedMs < configEveryMs) return;
+    configCheckedMs = now();
+    const next = await opts.loadConfig();
+    if (configVersion === undefined) configVersion = next.version;
+    if (next.version === configVersion) return;
+    configVersion = next.version;
+    config = next.config;
+    horizon = warmupHorizonMs(config, opts.maxWarmupMs ?? 2 * 3600_000);
+    lose(`configuration version ${next.version}`);
+  }
+
   /** One round: become leader if the lease is free, else renew it and correlate what is new. */
   async function tick(): Promise<boolean> {
+    await refreshConfig();
     if (!st.leading || flow === undefined) {
       const lease = await acquireLease(store, CORRELATOR_LEASE, opts.holder, leaseMs, now());
       if (lease === undefined) return false;
