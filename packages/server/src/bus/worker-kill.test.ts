@@ -213,6 +213,13 @@ describe.skipIf(!TEST_BUS_URL)('palisade worker × 3, one killed mid-stream', ()
         .execute();
       const storedKeys = stored.map((r) => incidentKey(r.type, r.key_ip, r.key_user, r.key_target));
       expect(storedKeys.length).toBe(new Set(storedKeys).size);
+      const missing = [...expected].filter((k) => !storedKeys.includes(k));
+      const extra = storedKeys.filter((k) => !expected.has(k));
+      // Named in the log when they differ (the set comparison below shows only sizes).
+      if (missing.length + extra.length > 0)
+        process.stderr.write(
+          `incidents missing ${JSON.stringify(missing)}, extra ${JSON.stringify(extra)}\n`,
+        );
       expect(new Set(storedKeys)).toEqual(expected);
 
       process.stderr.write(

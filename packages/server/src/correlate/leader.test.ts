@@ -135,6 +135,51 @@ describe.each(STORE_ENGINES)('correlation leader (%s)', (engine) => {
     // The old holder can no longer move the checkpoint.
     expect(await renewLease(store, CORRELATOR_LEASE, 'a', 60_000, clock.t, 1)).toBe(false);
   });
+
+  it('a new leader still joins the late part of an attack to its early part (a batch redelivered after a worker died)', async () => {
+    const store = await fresh();
+    const web = (id: string, s: number, ip: string): SecurityEvent => ({
+      id,
+      ts: new Date(T0 + s * 1000).toISOString(),
+      kind: 'http',
+      source: { name: 'sensor:test', type: 'sensor' },
+      client: { ip },
+      http: { method: 'GET', path: '/search', query: "q=1'+union+select+1--", status: 403 },
+      action: 'block',
+      score: 5,
+      severity: 'high',
+      findings: [
+        {
+          rule: 'sqli.union',
+          rule_version: 2,
+          class: 'sqli',
+          severity: 'high',
+          confidence: 0.9,
+          location: 'query:q',
+          evidence: "' union select",
+          decoded_by: ['url'],
+        },
+      ],
+    });
+    const attack = [0, 20, 40, 60, 80, 100].map((s, j) => web(`late-${j}`, s, '192.0.2.9'));
+    // Two of the six are stored at once; the rest were held by a worker that died.
+    await insertEvents(store, attack.slice(0, 2));
+    // Five hours of other traffic (event time) are stored meanwhile.
+    const later = Array.from({ length: 300 }, (_, i) =>
+      web(`other-${i}`, 5 * 3600 + i * 60, `203.0.113.${i % 200}`),
+    );
+    await insertEvents(store, later);
+    const a = leader(store, 'a');
+    await until(async () => (await getLease(store, CORRELATOR_LEASE))?.checkpoint === 302, 'leader a');
+    await a.stop();
+    // The held events arrive after the leader changed.
+    await insertEvents(store, attack.slice(2));
+    const b = leader(store, 'b');
+    await until(async () => (await getLease(store, CORRELATOR_LEASE))?.checkpoint === 306, 'leader b');
+    expect(b.stats().warmed).toBe(302);
+    const incidents = await listIncidents(store, { ip: '192.0.2.9', limit: 10 });
+    expect(incidents.map((i) => [i.type, i.count])).toEqual([['web_attack', 6]]);
+  });
 });
 
 describe('configuration changes', () => {

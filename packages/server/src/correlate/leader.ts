@@ -11,15 +11,17 @@
  *   the same correlator and incident flow as `serve` (correlate/flow.ts).
  * - Output: incident upserts are idempotent by `ref`, which depends only on the events observed, in
  *   order; the checkpoint moves only after they are committed, fenced by the lease.
- * - Take-over: the new leader first replays, without writing, the events of the last `horizon`
- *   (the longest window plus cool-down of the enabled rules, at most `maxWarmupMs`) before the
- *   checkpoint, so its windows and open incidents are those the old leader had: an attack that
+ * - Take-over: the new leader first replays, without writing, the events before the checkpoint
+ *   whose event time or commit time lies within `horizon` of the checkpoint's (the longest window
+ *   plus cool-down of the enabled rules, at most `maxWarmupMs`), so its windows and open incidents
+ *   are those the old leader had — also for the late part of an attack whose first events were
+ *   committed long before (a redelivered batch): an attack that
  *   straddles the change of leader is one incident, not two, and events after the old leader's
  *   last checkpoint are observed again with the same result (at-least-once input, exactly-once
- *   effect). Rule state older than the horizon (e.g. a day of concurrent-login sessions) is not
- *   carried over.
+ *   effect). Rule state older than the horizon (e.g. a day of concurrent-login sessions), or
+ *   beyond the last `maxWarmupEvents` events, is not carried over.
  */
-import { eventsCommittedAfter, eventTimeAtSeq } from '../store/events.js';
+import { eventsCommittedAfter, eventTimesAtSeq } from '../store/events.js';
 import { acquireLease, releaseLease, renewLease } from '../store/leases.js';
 import type { Store } from '../store/store.js';
 import type { CorrelationConfig } from './config.js';
@@ -39,8 +41,10 @@ export interface LeaderOptions {
   leaseMs?: number;
   /** How often to look for new events (and for a free lease). Default 250 ms. */
   pollMs?: number;
-  /** Upper bound of the warm-up replay on take-over. Default 2 h of event time. */
+  /** Upper bound of the warm-up replay on take-over. Default 2 h of event (or commit) time. */
   maxWarmupMs?: number;
+  /** And of the events it replays: at most this many before the checkpoint. Default 500,000. */
+  maxWarmupEvents?: number;
   /** Called after the correlator placed a ban (the worker reloads its ban cache). */
   onBan?: () => void;
   /**
@@ -124,14 +128,15 @@ export function startCorrelationLeader(
   /** Rebuilds the windows from the events before `checkpoint` within the horizon, writing nothing. */
   async function warmUp(f: IncidentFlow, checkpoint: number): Promise<void> {
     if (checkpoint <= 0 || horizon <= 0) return;
-    const lastTs = await eventTimeAtSeq(store, checkpoint);
-    if (lastTs === undefined) return;
-    let after = 0;
+    const last = await eventTimesAtSeq(store, checkpoint);
+    if (last === undefined) return;
+    // Recent by event time, and recent by commit: an event that reaches the store late (a worker
+    // held it, then died: JetStream redelivered it after ack_wait) still finds the earlier events
+    // of its window in the state.
+    const since = { tsMs: last.tsMs - horizon, createdMs: last.createdMs - horizon };
+    let after = Math.max(0, checkpoint - (opts.maxWarmupEvents ?? 500_000));
     for (;;) {
-      const page = await eventsCommittedAfter(store, after, PAGE, {
-        upto: checkpoint,
-        minTsMs: lastTs - horizon,
-      });
+      const page = await eventsCommittedAfter(store, after, PAGE, { upto: checkpoint, since });
       if (page.events.length === 0) return;
       const turn = f.take();
       await turn.ready;

@@ -500,14 +500,15 @@ export async function lastEventSeq(store: Store): Promise<number> {
 /**
  * Events committed after sequence `after`, in commit order, as the events list shows them (no raw
  * payload), with the sequence of the last one (the live stream's store tail, serve/live-tail.ts;
- * the correlation leader, correlate/leader.ts). `upto`: only sequences ≤ it; `minTsMs`: only
- * events at or after that time (a leader's warm-up replays a recent slice).
+ * the correlation leader, correlate/leader.ts). `upto`: only sequences ≤ it; `since`: only events
+ * whose time or whose commit (`created_ms`) is at or after the given one (a leader's warm-up
+ * replays a recent slice).
  */
 export async function eventsCommittedAfter(
   store: Store,
   after: number,
   limit = LIST_LIMIT_MAX,
-  range: { upto?: number; minTsMs?: number } = {},
+  range: { upto?: number; since?: { tsMs: number; createdMs: number } } = {},
 ): Promise<{ events: SecurityEvent[]; last: number }> {
   const COMMIT_SEQ = commitSeq(store);
   const rows = await store.db
@@ -516,7 +517,11 @@ export async function eventsCommittedAfter(
     .select(COMMIT_SEQ.as('seq'))
     .where(COMMIT_SEQ, '>', after)
     .$if(range.upto !== undefined, (qb) => qb.where(COMMIT_SEQ, '<=', range.upto!))
-    .$if(range.minTsMs !== undefined, (qb) => qb.where('ts_ms', '>=', range.minTsMs!))
+    .$if(range.since !== undefined, (qb) =>
+      qb.where((eb) =>
+        eb.or([eb('ts_ms', '>=', range.since!.tsMs), eb('created_ms', '>=', range.since!.createdMs)]),
+      ),
+    )
     .orderBy(COMMIT_SEQ)
     .limit(limit)
     .execute();
@@ -524,14 +529,17 @@ export async function eventsCommittedAfter(
   return { events: await hydrate(store.db, rows, undefined), last };
 }
 
-/** The time of the event with commit sequence `seq`, or undefined. */
-export async function eventTimeAtSeq(store: Store, seq: number): Promise<number | undefined> {
+/** The event time and commit time of the event with commit sequence `seq`, or undefined. */
+export async function eventTimesAtSeq(
+  store: Store,
+  seq: number,
+): Promise<{ tsMs: number; createdMs: number } | undefined> {
   const row = await store.db
     .selectFrom('events')
-    .select('ts_ms')
+    .select(['ts_ms', 'created_ms'])
     .where(commitSeq(store), '=', seq)
     .executeTakeFirst();
-  return row === undefined ? undefined : Number(row.ts_ms);
+  return row === undefined ? undefined : { tsMs: Number(row.ts_ms), createdMs: Number(row.created_ms) };
 }
 
 /** How many events match `filter`. */
