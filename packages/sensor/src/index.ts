@@ -48,6 +48,8 @@ export {
   type BlockCode,
 } from './options.js';
 export type { SensorStats, BlockResponse, RequestLike } from './core.js';
+export { BanList } from './ban-list.js';
+export { BanPuller, type BanPullStats } from './ban-puller.js';
 export type { NodeHandler } from './http-adapter.js';
 export type { ExpressMiddleware } from './express-adapter.js';
 export type { KoaMiddleware, KoaContextLike } from './koa-adapter.js';

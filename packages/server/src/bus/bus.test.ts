@@ -247,4 +247,56 @@ describe.skipIf(!TEST_BUS_URL)('bus (NATS JetStream)', () => {
     // record_all: both requests are events, flushed before exit; nothing was written locally.
     expect((await jsm.streams.info(names.eventsStream)).state.messages).toBe(2);
   });
+
+  it('a proxy without a database enforces the bans it pulls from the collector', async () => {
+    const { names } = await setup();
+    const upstream = createServer((_req, res) => res.end('hello'));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => upstream.close(() => r())));
+    // A stand-in for `serve`'s GET /api/v1/bans/active: 127.0.0.0/8 banned once the key is right.
+    const auth: string[] = [];
+    const collector = createServer((req, res) => {
+      auth.push(String(req.headers.authorization));
+      if (req.url !== '/api/v1/bans/active' || req.headers.authorization !== 'Bearer pal_test_key') {
+        res.statusCode = 401;
+        return res.end();
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ bans: [{ value: '127.0.0.0/8', reason: 'brute force', until: null }] }));
+    });
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => collector.close(() => r())));
+    const dir = mkdtempSync(join(tmpdir(), 'pal-bus-bans-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const up = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const proc = spawn(process.execPath, [CLI, 'proxy', '--upstream', up, '--listen', '127.0.0.1:0'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        PALISADE_BUS_URL: names.url,
+        PALISADE_BUS_PREFIX: names.prefix,
+        PALISADE_BANS_URL: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/`,
+        PALISADE_BANS_KEY: 'pal_test_key',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(() => void (proc.exitCode === null && proc.kill('SIGKILL')));
+    let text = '';
+    proc.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+    await until('the proxy listening', () => /publishing to/.test(text));
+    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(text)![1];
+    await until('the bans pulled', () => auth.length > 0);
+    let status = 0;
+    await until('a banned client refused', async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/products`);
+      await res.text();
+      status = res.status;
+      return status !== 200;
+    });
+    expect(status).toBe(403);
+    expect(auth.every((a) => a === 'Bearer pal_test_key')).toBe(true);
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+    expect(proc.exitCode).toBe(0);
+  });
 });
