@@ -84,7 +84,7 @@ const CLASSES: readonly [string, readonly string[]][] = [
 const SEVERITY_OF: readonly Severity[] = ['low', 'medium', 'medium', 'high', 'high', 'critical'];
 
 /** Event `i` of `n`, in time order over the 7 days before `endMs`. */
-function makeEvent(rnd: () => number, i: number, n: number, endMs: number): SecurityEvent {
+export function makeEvent(rnd: () => number, i: number, n: number, endMs: number): SecurityEvent {
   // Skewed: a few addresses send much of the traffic, as scanners and busy clients do.
   const ip = Math.floor(IPS * rnd() ** 3);
   const country = ip % 40;

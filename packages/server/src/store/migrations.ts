@@ -478,11 +478,14 @@ function scaleOut(h: SchemaHooks): Migration {
     },
   };
 }
-/** Statistics: the day level of client addresses and geo points (stats-rollup.ts), backfilled. */
-function statsDays(): Migration {
+/**
+ * Statistics: the day level of client addresses and geo points and the minute level of classes,
+ * rules and countries (stats-rollup.ts), backfilled.
+ */
+function statsLevels(): Migration {
   return {
     async up(db: Kysely<any>) {
-      await rebuildStats(db, ['ip_day', 'geo_day']);
+      await rebuildStats(db, ['ip_day', 'geo_day', 'class_min', 'rule_min', 'country_min']);
     },
   };
 }
@@ -500,7 +503,7 @@ export function buildMigrations(h: SchemaHooks): Record<string, Migration> {
     '0007_stats': stats(),
     '0008_stats_alert_origins': statsAlertOrigins(h),
     '0009_scale_out': scaleOut(h),
-    '0010_stats_days': statsDays(),
+    '0010_stats_levels': statsLevels(),
   };
 }
 

@@ -6,7 +6,8 @@
  * needs minute resolution) and one hour for the other dimensions; the two with many items per
  * hour (client address, geo point) are also kept per day (`ip_day`, `geo_day`, migration 0010), so
  * a week reads 7 rows per address instead of 168 — at 10 M events the hourly rows of a week run
- * into millions.
+ * into millions — and the three with few items (class, rule, country) per minute, so the edges of
+ * a range read minute rows instead of up to two hours of events.
  *
  * An alert (ALERT, the one definition) is an event that was flagged: a finding, an action other
  * than allow, or a severity above info. Benign traffic counts in the totals only; leaving it out of
@@ -32,8 +33,12 @@ const IDS_PER_STATEMENT = 5000;
 
 /** The dimensions statistics ask for. */
 export type StatsDim = 'total' | 'ip' | 'country' | 'class' | 'rule' | 'geo';
-/** Every dimension stored: those, and the day level of `ip` and `geo`. */
-export type StoredDim = StatsDim | 'ip_day' | 'geo_day';
+/**
+ * Every dimension stored: those, the day level of the two with many items (`ip`, `geo`) and the
+ * minute level of the three with few (`class`, `rule`, `country`: the edges of a range then read
+ * minute rows, not the events of up to two hours).
+ */
+export type StoredDim = StatsDim | 'ip_day' | 'geo_day' | 'class_min' | 'rule_min' | 'country_min';
 export const STATS_DIMS: readonly StoredDim[] = [
   'total',
   'ip',
@@ -43,9 +48,19 @@ export const STATS_DIMS: readonly StoredDim[] = [
   'geo',
   'ip_day',
   'geo_day',
+  'class_min',
+  'rule_min',
+  'country_min',
 ];
-/** The coarser stored level of a dimension, read for the whole days of a range. */
-const DAY_LEVEL: Partial<Record<StatsDim, StoredDim>> = { ip: 'ip_day', geo: 'geo_day' };
+/** The stored levels a dimension is read from, coarsest first (the events fill the rest). */
+const LEVELS: Record<StatsDim, readonly StoredDim[]> = {
+  total: ['total'],
+  ip: ['ip_day', 'ip'],
+  geo: ['geo_day', 'geo'],
+  country: ['country', 'country_min'],
+  class: ['class', 'class_min'],
+  rule: ['rule', 'rule_min'],
+};
 
 export const COUNTERS = [
   'events',
@@ -122,6 +137,9 @@ const DIMS: Record<StoredDim, DimSpec> = {
   ...HOURLY,
   ip_day: { ...HOURLY.ip, grain: DAY_MS },
   geo_day: { ...HOURLY.geo, grain: DAY_MS },
+  class_min: { ...HOURLY.class, grain: MINUTE_MS },
+  rule_min: { ...HOURLY.rule, grain: MINUTE_MS },
+  country_min: { ...HOURLY.country, grain: MINUTE_MS },
 };
 
 /** The bucket size of a stored dimension. */
@@ -139,7 +157,7 @@ const TABLES: Source = { events: sql`events`, findings: () => sql`findings`, rep
 /** The CTEs of `addBatch`: one finding row per event and class (`bc`, class) or rule (`br`, rule). */
 const BATCH: Source = {
   events: sql`b`,
-  findings: (dim) => (dim === 'class' ? sql`bc` : sql`br`),
+  findings: (dim) => (DIMS[dim].item === HOURLY.class.item ? sql`bc` : sql`br`),
   repeats: false,
 };
 
@@ -294,14 +312,12 @@ export interface StatsRange {
 }
 
 /**
- * The rollup rows of `dim` that make up exactly [from, to): the whole days from the day level
- * where there is one, the whole buckets of the dimension's own grain around them, and the partial
- * buckets at the edges computed from the events.
+ * The rollup rows of `dim` that make up exactly [from, to): the whole buckets of its coarsest stored
+ * level, the whole buckets of the next finer level around them, and so on; what no level covers
+ * (the partial buckets at the edges) computed from the events.
  */
 export function contributions(dim: StatsDim, r: StatsRange): RawBuilder<unknown> {
-  const levels: StoredDim[] = [dim];
-  const day = DAY_LEVEL[dim];
-  if (day !== undefined) levels.unshift(day);
+  const levels = LEVELS[dim];
   const parts: RawBuilder<unknown>[] = [];
   const cover = (level: number, lo: number, hi: number): void => {
     if (lo >= hi) return;
