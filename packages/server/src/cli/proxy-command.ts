@@ -81,7 +81,8 @@ async function pullBans(log: (l: string) => void) {
   try {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
-    base = u.toString().replace(/\/+$/, '');
+    base = u.toString();
+    while (base.endsWith('/')) base = base.slice(0, -1);
   } catch {
     throw new PalisadeError('PAL_ERR_CONFIG', 'PALISADE_BANS_URL: not an http(s) URL');
   }
