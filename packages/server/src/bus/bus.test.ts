@@ -218,8 +218,8 @@ describe.skipIf(!TEST_BUS_URL)('bus (NATS JetStream)', () => {
     await pub.close();
   });
 
-  it('palisade proxy with PALISADE_BUS_URL and no --db publishes its events to the stream', async () => {
-    const { jsm, names } = await setup();
+  /** `palisade proxy` publishing to the test's stream, in front of an upstream answering "hello". */
+  async function busProxy(names: BusNames, env: Record<string, string> = {}) {
     const upstream = createServer((_req, res) => res.end('hello'));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise((r) => upstream.close(() => r())));
@@ -228,7 +228,7 @@ describe.skipIf(!TEST_BUS_URL)('bus (NATS JetStream)', () => {
     const up = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
     const proc = spawn(process.execPath, [CLI, 'proxy', '--upstream', up, '--listen', '127.0.0.1:0'], {
       cwd: dir,
-      env: { PATH: process.env.PATH, PALISADE_BUS_URL: names.url, PALISADE_BUS_PREFIX: names.prefix },
+      env: { PATH: process.env.PATH, PALISADE_BUS_URL: names.url, PALISADE_BUS_PREFIX: names.prefix, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     cleanups.push(() => void (proc.exitCode === null && proc.kill('SIGKILL')));
@@ -236,23 +236,29 @@ describe.skipIf(!TEST_BUS_URL)('bus (NATS JetStream)', () => {
     proc.stdout!.on('data', (d: Buffer) => (text += d.toString()));
     await until('the proxy listening', () => /publishing to/.test(text));
     const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(text)![1];
-    const attack = await fetch(`http://127.0.0.1:${port}/?q=${encodeURIComponent("1' or 1=1--")}`);
+    const stop = async () => {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      return proc.exitCode;
+    };
+    return { base: `http://127.0.0.1:${port}`, stop };
+  }
+
+  it('palisade proxy with PALISADE_BUS_URL and no --db publishes its events to the stream', async () => {
+    const { jsm, names } = await setup();
+    const proxy = await busProxy(names);
+    const attack = await fetch(`${proxy.base}/?q=${encodeURIComponent("1' or 1=1--")}`);
     expect(attack.status).toBe(403);
     await attack.text();
-    const benign = await fetch(`http://127.0.0.1:${port}/products`);
+    const benign = await fetch(`${proxy.base}/products`);
     expect(await benign.text()).toBe('hello');
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
-    expect(proc.exitCode).toBe(0);
+    expect(await proxy.stop()).toBe(0);
     // record_all: both requests are events, flushed before exit; nothing was written locally.
     expect((await jsm.streams.info(names.eventsStream)).state.messages).toBe(2);
   });
 
   it('a proxy without a database enforces the bans it pulls from the collector', async () => {
     const { names } = await setup();
-    const upstream = createServer((_req, res) => res.end('hello'));
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => upstream.close(() => r())));
     // A stand-in for `serve`'s GET /api/v1/bans/active: 127.0.0.0/8 banned once the key is right.
     const auth: string[] = [];
     const collector = createServer((req, res) => {
@@ -266,37 +272,20 @@ describe.skipIf(!TEST_BUS_URL)('bus (NATS JetStream)', () => {
     });
     await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise((r) => collector.close(() => r())));
-    const dir = mkdtempSync(join(tmpdir(), 'pal-bus-bans-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const up = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    const proc = spawn(process.execPath, [CLI, 'proxy', '--upstream', up, '--listen', '127.0.0.1:0'], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        PALISADE_BUS_URL: names.url,
-        PALISADE_BUS_PREFIX: names.prefix,
-        PALISADE_BANS_URL: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/`,
-        PALISADE_BANS_KEY: 'pal_test_key',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const proxy = await busProxy(names, {
+      PALISADE_BANS_URL: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/`,
+      PALISADE_BANS_KEY: 'pal_test_key',
     });
-    cleanups.push(() => void (proc.exitCode === null && proc.kill('SIGKILL')));
-    let text = '';
-    proc.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-    await until('the proxy listening', () => /publishing to/.test(text));
-    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(text)![1];
     await until('the bans pulled', () => auth.length > 0);
     let status = 0;
     await until('a banned client refused', async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/products`);
+      const res = await fetch(`${proxy.base}/products`);
       await res.text();
       status = res.status;
       return status !== 200;
     });
     expect(status).toBe(403);
     expect(auth.every((a) => a === 'Bearer pal_test_key')).toBe(true);
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
-    expect(proc.exitCode).toBe(0);
+    expect(await proxy.stop()).toBe(0);
   });
 });

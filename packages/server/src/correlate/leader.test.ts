@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SecurityEvent } from '@palisade/engine';
+import { httpEvent } from '../bus/testdata/bus-scenario.js';
 import { insertEvents } from '../store/events.js';
 import { acquireLease, getLease, renewLease } from '../store/leases.js';
 import { listIncidents } from '../store/incidents.js';
@@ -138,29 +139,7 @@ describe.each(STORE_ENGINES)('correlation leader (%s)', (engine) => {
 
   it('a new leader still joins the late part of an attack to its early part (a batch redelivered after a worker died)', async () => {
     const store = await fresh();
-    const web = (id: string, s: number, ip: string): SecurityEvent => ({
-      id,
-      ts: new Date(T0 + s * 1000).toISOString(),
-      kind: 'http',
-      source: { name: 'sensor:test', type: 'sensor' },
-      client: { ip },
-      http: { method: 'GET', path: '/search', query: "q=1'+union+select+1--", status: 403 },
-      action: 'block',
-      score: 5,
-      severity: 'high',
-      findings: [
-        {
-          rule: 'sqli.union',
-          rule_version: 2,
-          class: 'sqli',
-          severity: 'high',
-          confidence: 0.9,
-          location: 'query:q',
-          evidence: "' union select",
-          decoded_by: ['url'],
-        },
-      ],
-    });
+    const web = (id: string, s: number, ip: string) => httpEvent(id, T0 + s * 1000, ip, true, 0);
     const attack = [0, 20, 40, 60, 80, 100].map((s, j) => web(`late-${j}`, s, '192.0.2.9'));
     // Two of the six are stored at once; the rest were held by a worker that died.
     await insertEvents(store, attack.slice(0, 2));

@@ -21,7 +21,8 @@ export function uniquePrefix(tag = 't'): string {
 const BASE = Date.UTC(2026, 0, 5);
 const MIN = 60_000;
 
-function httpEvent(id: string, tsMs: number, ip: string, attack: boolean, i: number): SecurityEvent {
+/** A web request: a blocked SQL injection when `attack`, else a product page. */
+export function httpEvent(id: string, tsMs: number, ip: string, attack: boolean, i: number): SecurityEvent {
   return {
     id,
     ts: new Date(tsMs).toISOString(),
