@@ -489,7 +489,15 @@ function statsLevels(h: SchemaHooks): Migration {
   return {
     async up(db: Kysely<any>) {
       await h.tuneStatsRollup?.(db);
-      await rebuildStats(db, ['ip_day', 'ip_6h', 'ip_min', 'geo_day', 'class_min', 'rule_min', 'country_min']);
+      await rebuildStats(db, [
+        'ip_day',
+        'ip_6h',
+        'ip_min',
+        'geo_day',
+        'class_min',
+        'rule_min',
+        'country_min',
+      ]);
     },
   };
 }
